@@ -1,0 +1,375 @@
+"""Group fairness metrics with intervals and tests, from one pass over the rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from seawall._validation import (
+    check_choice,
+    check_lengths,
+    check_real,
+    check_seed,
+    to_binary,
+    to_float,
+    to_group_columns,
+    to_weights,
+)
+from seawall.exceptions import DataValidationError, InsufficientDataError
+from seawall.metrics._comparisons import GroupingContext, Rates, emit_pairwise, emit_summary
+from seawall.metrics._counts import (
+    INTERSECTION_SEP,
+    VALUE_SEP,
+    CountTables,
+    Grouping,
+    build_count_tables,
+)
+from seawall.metrics._definitions import DEN, METRIC_INDEX, NUM, Rows
+from seawall.metrics._intervals import normal_quantile, wilson_interval
+from seawall.metrics._result import (
+    DisparityTable,
+    GroupMetrics,
+    GroupTable,
+    MetricTable,
+    SummaryTable,
+)
+from seawall.metrics._score_metrics import ScoreStats, emit_score_metrics
+from seawall.metrics._significance import adjust_pvalues
+from seawall.metrics._table import frozen_array
+
+__all__ = ["group_metrics"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def _rates(tables: CountTables, grouping: Grouping, z: float) -> tuple[Rates, FloatArray]:
+    """Every proportion of a grouping with Wilson intervals, and its row counts."""
+    weighted = grouping.aggregate(tables.weighted)
+    x, n = weighted @ NUM, weighted @ DEN
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = x / n
+        if tables.squared is not None:
+            n2 = grouping.aggregate(tables.squared) @ DEN
+            # Kish effective sample size: (sum w)^2 / sum w^2.
+            n_eff = np.where(n2 > 0, n * n / n2, 0.0)
+            x_eff = np.where(n > 0, p * n_eff, 0.0)
+        else:
+            n_eff, x_eff = n, x
+    lower, upper = wilson_interval(x_eff, n_eff, z)
+    rows = grouping.aggregate(tables.rows).sum(axis=1)
+    return Rates(p, x_eff, n_eff, lower, upper), rows
+
+
+def _resolve_references(
+    reference: str | Mapping[str, str] | None,
+    tables: CountTables,
+    sizes: list[FloatArray],
+) -> list[int]:
+    features = tables.features
+    if reference is None:
+        wanted: dict[str, str] = {}
+    elif isinstance(reference, str):
+        if len(features) != 1:
+            raise DataValidationError(
+                f"reference={reference!r} is ambiguous with {len(features)} sensitive features "
+                f"{list(features)}; pass a mapping such as "
+                f"{{{features[0]!r}: {reference!r}}}."
+            )
+        wanted = {features[0]: reference}
+    elif isinstance(reference, Mapping):
+        wanted = {str(k): str(v) for k, v in reference.items()}
+        unknown = sorted(set(wanted) - set(features))
+        if unknown:
+            raise DataValidationError(
+                f"reference names feature(s) {unknown} that are not sensitive features; "
+                f"the sensitive features are {list(features)}."
+            )
+    else:
+        raise DataValidationError(
+            f"reference must be a group label, a mapping of feature to label, or None; "
+            f"got {type(reference).__name__} {reference!r}."
+        )
+    out = []
+    for grouping, n in zip(tables.groupings, sizes, strict=True):
+        parts = (
+            grouping.name.split(INTERSECTION_SEP)
+            if grouping.name not in features
+            else [grouping.name]
+        )
+        if all(p in wanted for p in parts):
+            label = VALUE_SEP.join(wanted[p] for p in parts)
+            if label not in grouping.labels:
+                shown = list(grouping.labels)[:30]
+                raise DataValidationError(
+                    f"reference group {label!r} does not occur in {grouping.name!r}; "
+                    f"its groups are {shown}."
+                )
+            out.append(grouping.labels.index(label))
+        else:
+            out.append(int(np.argmax(n)))
+    return out
+
+
+def group_metrics(
+    y_true: object,
+    y_pred: object,
+    *,
+    sensitive_features: object,
+    y_score: object | None = None,
+    sample_weight: object | None = None,
+    reference: str | Mapping[str, str] | None = None,
+    min_group_size: int = 30,
+    confidence_level: float = 0.95,
+    correction: Literal["holm", "bh", "none"] = "holm",
+    n_bootstrap: int = 1000,
+    n_calibration_bins: int = 10,
+    random_state: int = 0,
+) -> GroupMetrics:
+    """Fairness metrics of a binary classifier per group, with intervals and tests.
+
+    Every row is counted once into a confusion table per intersection of the
+    sensitive features; each feature alone and their intersection are sums of
+    those tables. From them come, per group: size, base rate, selection rate,
+    TPR, FPR, TNR, FNR, precision, NPV, accuracy and error rate (Wilson
+    intervals), and with scores ROC AUC, Brier score and expected calibration
+    error (bootstrap intervals). Each group is compared with its grouping's
+    reference group as a difference (Newcombe interval) and a ratio (Katz log
+    interval), with a p-value (Fisher's exact test for small cells, the pooled
+    two-proportion z-test otherwise) adjusted across all comparisons; equalized
+    odds and score metrics get bootstrap intervals. The summary gives the gap
+    between the highest and lowest group of every grouping.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True binary labels (0/1 or bool).
+    y_pred : array-like of shape (n_samples,)
+        Binary decisions of the model (0/1 or bool).
+    sensitive_features : array-like of shape (n_samples,) or table of shape (n_samples, k)
+        One sensitive feature, or several as a pandas/polars DataFrame, pyarrow
+        Table, dict of columns or 2-D array. With several, each is a grouping and
+        so is their intersection (every observed combination is a group).
+    y_score : array-like of shape (n_samples,), default=None
+        Predicted probabilities of the positive class (any real score serves for
+        AUC; Brier and ECE need probabilities in [0, 1]).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative row weights. Intervals then use Kish's effective sample size.
+    reference : str or mapping of str to str, default=None
+        The reference group: a label (one feature) or ``{feature: label}``. The
+        intersection's reference is the combination of the given labels. A
+        grouping without one uses its largest group.
+    min_group_size : int, default=30
+        Groups with fewer rows are reported as too small to judge: their
+        metrics are shown, but they are not tested, summarised or gated.
+    confidence_level : float, default=0.95
+        The level of every interval; tests use ``alpha = 1 - confidence_level``.
+    correction : {"holm", "bh", "none"}, default="holm"
+        Multiplicity correction across all comparisons (and, separately, across
+        all summary rows): Holm (family-wise error), Benjamini-Hochberg (false
+        discovery rate) or none.
+    n_bootstrap : int, default=1000
+        Poisson-bootstrap replicates of the count tables for the intervals with
+        no closed form (equalized odds, score metrics, summaries); 0 skips them
+        (those intervals are then NaN).
+    n_calibration_bins : int, default=10
+        Equal-width bins on [0, 1] of the expected calibration error.
+    random_state : int, default=0
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    GroupMetrics
+        Frozen result with ``groups``, ``metrics``, ``disparities`` and
+        ``summary`` tables, each with ``to_frame()`` and ``to_dict()``.
+
+    Raises
+    ------
+    DataValidationError
+        On non-binary or missing labels, misaligned inputs, a sensitive feature
+        with a single group, or an unknown reference group.
+    InsufficientDataError
+        On empty input, or a reference group smaller than ``min_group_size``.
+    InvalidParameterError
+        On a parameter out of range.
+
+    See Also
+    --------
+    regression_metrics : The same for regression models.
+
+    References
+    ----------
+    .. [1] M. Feldman, S. Friedler, J. Moeller, C. Scheidegger,
+       S. Venkatasubramanian, "Certifying and removing disparate impact", KDD 2015.
+    .. [2] M. Hardt, E. Price, N. Srebro, "Equality of opportunity in supervised
+       learning", NeurIPS 2016.
+    .. [3] R. G. Newcombe, "Interval estimation for the difference between
+       independent proportions", Statistics in Medicine 17 (1998).
+    .. [4] A. B. Owen, D. Eckles, "Bootstrapping data arrays of arbitrary order",
+       Ann. Appl. Stat. 6 (2012) (the Poisson bootstrap).
+
+    Examples
+    --------
+    >>> y_true = [1, 1, 0, 0, 1, 1, 0, 0]
+    >>> y_pred = [1, 1, 1, 0, 1, 0, 0, 0]
+    >>> sex = ["F", "F", "F", "F", "M", "M", "M", "M"]
+    >>> res = group_metrics(y_true, y_pred, sensitive_features=sex, min_group_size=1,
+    ...                     reference="F", n_bootstrap=0)
+    >>> print(res.metric("selection_rate", "M"))
+    0.25 [0.04559, 0.6994]
+    >>> print(res.disparity("disparate_impact", "M"))
+    0.3333 [0.0557, 1.995]
+    """
+    caller = "group_metrics"
+    level = check_real(
+        confidence_level, "confidence_level", caller, low=0, high=1, low_open=True, high_open=True
+    )
+    min_size = int(check_real(min_group_size, "min_group_size", caller, low=0, integer=True))
+    method = check_choice(correction, "correction", caller, ("holm", "bh", "none"))
+    n_boot = int(check_real(n_bootstrap, "n_bootstrap", caller, low=0, integer=True))
+    n_calib = int(check_real(n_calibration_bins, "n_calibration_bins", caller, low=2, integer=True))
+    seed = check_seed(random_state, "random_state", caller)
+
+    yt = to_binary(y_true, "y_true")
+    yp = to_binary(y_pred, "y_pred")
+    n = check_lengths({"y_true": yt.size, "y_pred": yp.size})
+    if n == 0:
+        raise InsufficientDataError("y_true is empty; an audit needs at least one row.")
+    weight = to_weights(sample_weight, n)
+    columns = to_group_columns(sensitive_features, n)
+    for col in columns:
+        if len(col.labels) < 2:
+            raise DataValidationError(
+                f"sensitive feature {col.name!r} has a single group {col.labels[0]!r}; "
+                f"comparing groups needs at least two. Check the column or drop it."
+            )
+    scores = None
+    if y_score is not None:
+        scores = to_float(y_score, "y_score")
+        check_lengths({"y_true": n, "y_score": scores.size})
+
+    tables = build_count_tables(columns, yt, yp, weight)
+    z = normal_quantile(level)
+    computed = [_rates(tables, grouping, z) for grouping in tables.groupings]
+    refs = _resolve_references(reference, tables, [rows for _, rows in computed])
+    score_stats = None
+    if scores is not None:
+        score_stats = ScoreStats.compute(
+            scores, yt, weight, tables, n_calib, n_boot, np.random.default_rng(seed)
+        )
+
+    out = Rows()
+    for j, (grouping, (rates, rows)) in enumerate(zip(tables.groupings, computed, strict=True)):
+        ref = refs[j]
+        if rows[ref] < min_size:
+            raise InsufficientDataError(
+                f"the reference group {grouping.labels[ref]!r} of {grouping.name!r} has "
+                f"{int(rows[ref])} rows, fewer than min_group_size={min_size}; choose a larger "
+                f"reference group or lower min_group_size."
+            )
+        ctx = GroupingContext(
+            name=grouping.name,
+            labels=grouping.labels,
+            rows=rows,
+            small=rows < min_size,
+            ref=ref,
+            alpha=1.0 - level,
+            min_size=min_size,
+        )
+        _emit_groups(out, ctx, rates, grouping.aggregate(tables.weighted))
+        emit_pairwise(out, ctx, rates, exact_allowed=tables.squared is None)
+        emit_summary(out, ctx, rates)
+        if score_stats is not None:
+            emit_score_metrics(out, ctx, score_stats, j, level)
+
+    alpha = 1.0 - level
+    disparities = DisparityTable(
+        **_with_adjusted_pvalues(out.disparities, method, alpha, ("grouping", "group", "metric"))
+    )
+    summary = SummaryTable(
+        **_with_adjusted_pvalues(out.summary, method, alpha, ("grouping", "metric"))
+    )
+    return GroupMetrics(
+        features=tables.features,
+        groups=GroupTable(**_frozen_columns(out.groups)),
+        metrics=MetricTable(**_frozen_columns(out.metrics)),
+        disparities=disparities,
+        summary=summary,
+        confidence_level=level,
+        correction=method,
+        min_group_size=min_size,
+        n_bootstrap=n_boot,
+        random_state=seed,
+        n_rows=n,
+        weighted=weight is not None,
+    )
+
+
+def _emit_groups(out: Rows, ctx: GroupingContext, rates: Rates, counts: FloatArray) -> None:
+    """Add one row per group to ``out.groups`` and per group and proportion to ``out.metrics``."""
+    for g, label in enumerate(ctx.labels):
+        out.add(
+            out.groups,
+            grouping=ctx.name,
+            group=label,
+            n=ctx.rows[g],
+            weight=counts[g].sum(),
+            positives=counts[g, 2] + counts[g, 3],
+            small=bool(ctx.small[g]),
+            reference=g == ctx.ref,
+        )
+        for metric, mi in METRIC_INDEX.items():
+            out.add(
+                out.metrics,
+                grouping=ctx.name,
+                group=label,
+                metric=metric,
+                value=rates.value[g, mi],
+                lower=rates.lower[g, mi],
+                upper=rates.upper[g, mi],
+                denominator=rates.trials[g, mi],
+                method="wilson",
+                small=bool(ctx.small[g]),
+            )
+
+
+def _with_adjusted_pvalues(
+    table: dict[str, list[object]], method: str, alpha: float, key: tuple[str, ...]
+) -> dict[str, Any]:
+    """The table's columns, frozen, with p-values adjusted once per test.
+
+    A difference and its ratio share one test (rows with the same ``key``).
+    """
+    n_rows = len(table.get("value", []))
+    raw = np.asarray(table.get("p_value", []), dtype=np.float64)
+    ids: dict[tuple[object, ...], int] = {}
+    test_of_row = np.empty(n_rows, dtype=np.intp)
+    first_p: list[float] = []
+    for i in range(n_rows):
+        k = tuple(table[c][i] for c in key)
+        if k not in ids:
+            ids[k] = len(ids)
+            first_p.append(float(raw[i]))
+        test_of_row[i] = ids[k]
+    adjusted = adjust_pvalues(np.asarray(first_p), method)  # type: ignore[arg-type]
+    p_adj = adjusted[test_of_row] if n_rows else np.empty(0)
+    columns = _frozen_columns(table)
+    columns["p_value"] = frozen_array(raw)
+    columns["p_adjusted"] = frozen_array(p_adj)
+    columns["significant"] = tuple(bool(v < alpha) if np.isfinite(v) else False for v in p_adj)
+    return columns
+
+
+_NUMERIC = frozenset(
+    {"value", "lower", "upper", "p_value", "n", "weight", "positives", "denominator"}
+)
+
+
+def _frozen_columns(table: dict[str, list[object]]) -> dict[str, Any]:
+    """Numeric columns as read-only float arrays, the others as tuples."""
+    return {
+        name: frozen_array(values) if name in _NUMERIC else tuple(values)
+        for name, values in table.items()
+    }
