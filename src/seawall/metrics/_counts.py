@@ -9,6 +9,7 @@ the intersection of all) is a sum of fine cells, so nothing reads the rows twice
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -75,7 +76,8 @@ class Grouping:
 class CountTables:
     """Confusion counts per fine cell, and the groupings built from them.
 
-    Cells are ordered ``[TN, FP, FN, TP]`` (index ``2 * y_true + y_pred``).
+    For confusion tables cells are ordered ``[TN, FP, FN, TP]`` (index
+    ``2 * y_true + y_pred``).
 
     Attributes
     ----------
@@ -83,12 +85,12 @@ class CountTables:
         The sensitive features' names.
     groupings : tuple of Grouping
         Each feature alone, then (with two or more features) their intersection.
-    weighted : FloatArray, shape (n_fine, 4)
+    weighted : FloatArray, shape (n_fine, n_outcomes)
         Sum of sample weights per cell (row counts when unweighted).
-    squared : FloatArray or None, shape (n_fine, 4)
+    squared : FloatArray or None, shape (n_fine, n_outcomes)
         Sum of squared weights per cell, for effective sample sizes; None when
         unweighted.
-    rows : FloatArray, shape (n_fine, 4)
+    rows : FloatArray, shape (n_fine, n_outcomes)
         Row counts per cell.
     row_cell : IntArray, shape (n_rows,)
         Each row's fine cell.
@@ -135,18 +137,21 @@ def _fine_cells(columns: list[GroupColumn]) -> tuple[IntArray, IntArray, int]:
 
 def build_count_tables(
     columns: list[GroupColumn],
-    y_true: npt.NDArray[np.int8],
-    y_pred: npt.NDArray[np.int8],
+    outcome: npt.NDArray[np.integer[Any]],
+    n_outcomes: int,
     sample_weight: FloatArray | None,
 ) -> CountTables:
-    """Count ``(y_true, y_pred)`` per fine cell in one pass, and derive the groupings.
+    """Count outcomes per fine cell in one pass, and derive the groupings.
 
     Parameters
     ----------
     columns : list of GroupColumn
         The sensitive features as dense codes (see ``_validation.to_group_columns``).
-    y_true, y_pred : ndarray of int8, shape (n_rows,)
-        Binary labels and decisions (0/1), assumed valid.
+    outcome : ndarray of int, shape (n_rows,)
+        Each row's outcome in ``range(n_outcomes)``, e.g. ``2 * y_true + y_pred``
+        for confusion tables; assumed valid.
+    n_outcomes : int
+        The number of outcomes (4 for a confusion table, 1 to count rows only).
     sample_weight : ndarray of float64, shape (n_rows,), or None
         Row weights, assumed valid.
 
@@ -156,15 +161,15 @@ def build_count_tables(
         The counts and groupings; unobserved intersections are dropped.
     """
     key, cell_codes, n_keys = _fine_cells(columns)
-    outcome = (y_true << 1) | y_pred  # int8 arithmetic: cheap on the 1-byte arrays
-    index = key * 4 + outcome
-    rows = np.bincount(index, minlength=n_keys * 4).reshape(n_keys, 4).astype(np.float64)
+    index = key * n_outcomes + outcome if n_outcomes > 1 else key
+    size = n_keys * n_outcomes
+    rows = np.bincount(index, minlength=size).reshape(n_keys, n_outcomes).astype(np.float64)
     if sample_weight is None:
         weighted, squared = rows, None
     else:
-        size = n_keys * 4
-        weighted = np.bincount(index, sample_weight, size).astype(np.float64).reshape(n_keys, 4)
-        squared = np.bincount(index, sample_weight**2, size).astype(np.float64).reshape(n_keys, 4)
+        shape = (n_keys, n_outcomes)
+        weighted = np.bincount(index, sample_weight, size).astype(np.float64).reshape(shape)
+        squared = np.bincount(index, sample_weight**2, size).astype(np.float64).reshape(shape)
     present = rows.sum(axis=1) > 0
     if present.all():
         row_cell = key

@@ -3,42 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from seawall._validation import (
-    check_choice,
-    check_lengths,
-    check_real,
-    check_seed,
-    to_binary,
-    to_float,
-    to_group_columns,
-    to_weights,
+from seawall._validation import check_lengths, check_real, to_binary, to_float, to_weights
+from seawall.metrics._assembly import (
+    CommonParams,
+    build_result,
+    grouping_context,
+    resolve_references,
+    sensitive_columns,
 )
-from seawall.exceptions import DataValidationError, InsufficientDataError
 from seawall.metrics._comparisons import GroupingContext, Rates, emit_pairwise, emit_summary
-from seawall.metrics._counts import (
-    INTERSECTION_SEP,
-    VALUE_SEP,
-    CountTables,
-    Grouping,
-    build_count_tables,
-)
+from seawall.metrics._counts import CountTables, Grouping, build_count_tables
 from seawall.metrics._definitions import DEN, METRIC_INDEX, NUM, Rows
 from seawall.metrics._intervals import normal_quantile, wilson_interval
-from seawall.metrics._result import (
-    DisparityTable,
-    GroupMetrics,
-    GroupTable,
-    MetricTable,
-    SummaryTable,
-)
+from seawall.metrics._result import GroupMetrics
 from seawall.metrics._score_metrics import ScoreStats, emit_score_metrics
-from seawall.metrics._significance import adjust_pvalues
-from seawall.metrics._table import frozen_array
 
 __all__ = ["group_metrics"]
 
@@ -61,56 +44,6 @@ def _rates(tables: CountTables, grouping: Grouping, z: float) -> tuple[Rates, Fl
     lower, upper = wilson_interval(x_eff, n_eff, z)
     rows = grouping.aggregate(tables.rows).sum(axis=1)
     return Rates(p, x_eff, n_eff, lower, upper), rows
-
-
-def _resolve_references(
-    reference: str | Mapping[str, str] | None,
-    tables: CountTables,
-    sizes: list[FloatArray],
-) -> list[int]:
-    features = tables.features
-    if reference is None:
-        wanted: dict[str, str] = {}
-    elif isinstance(reference, str):
-        if len(features) != 1:
-            raise DataValidationError(
-                f"reference={reference!r} is ambiguous with {len(features)} sensitive features "
-                f"{list(features)}; pass a mapping such as "
-                f"{{{features[0]!r}: {reference!r}}}."
-            )
-        wanted = {features[0]: reference}
-    elif isinstance(reference, Mapping):
-        wanted = {str(k): str(v) for k, v in reference.items()}
-        unknown = sorted(set(wanted) - set(features))
-        if unknown:
-            raise DataValidationError(
-                f"reference names feature(s) {unknown} that are not sensitive features; "
-                f"the sensitive features are {list(features)}."
-            )
-    else:
-        raise DataValidationError(
-            f"reference must be a group label, a mapping of feature to label, or None; "
-            f"got {type(reference).__name__} {reference!r}."
-        )
-    out = []
-    for grouping, n in zip(tables.groupings, sizes, strict=True):
-        parts = (
-            grouping.name.split(INTERSECTION_SEP)
-            if grouping.name not in features
-            else [grouping.name]
-        )
-        if all(p in wanted for p in parts):
-            label = VALUE_SEP.join(wanted[p] for p in parts)
-            if label not in grouping.labels:
-                shown = list(grouping.labels)[:30]
-                raise DataValidationError(
-                    f"reference group {label!r} does not occur in {grouping.name!r}; "
-                    f"its groups are {shown}."
-                )
-            out.append(grouping.labels.index(label))
-        else:
-            out.append(int(np.argmax(n)))
-    return out
 
 
 def group_metrics(
@@ -223,87 +156,40 @@ def group_metrics(
     0.3333 [0.0557, 1.995]
     """
     caller = "group_metrics"
-    level = check_real(
-        confidence_level, "confidence_level", caller, low=0, high=1, low_open=True, high_open=True
-    )
-    min_size = int(check_real(min_group_size, "min_group_size", caller, low=0, integer=True))
-    method = check_choice(correction, "correction", caller, ("holm", "bh", "none"))
+    params = CommonParams(caller, confidence_level, min_group_size, correction, random_state)
     n_boot = int(check_real(n_bootstrap, "n_bootstrap", caller, low=0, integer=True))
     n_calib = int(check_real(n_calibration_bins, "n_calibration_bins", caller, low=2, integer=True))
-    seed = check_seed(random_state, "random_state", caller)
 
     yt = to_binary(y_true, "y_true")
     yp = to_binary(y_pred, "y_pred")
     n = check_lengths({"y_true": yt.size, "y_pred": yp.size})
-    if n == 0:
-        raise InsufficientDataError("y_true is empty; an audit needs at least one row.")
     weight = to_weights(sample_weight, n)
-    columns = to_group_columns(sensitive_features, n)
-    for col in columns:
-        if len(col.labels) < 2:
-            raise DataValidationError(
-                f"sensitive feature {col.name!r} has a single group {col.labels[0]!r}; "
-                f"comparing groups needs at least two. Check the column or drop it."
-            )
+    columns = sensitive_columns(sensitive_features, n)
     scores = None
     if y_score is not None:
         scores = to_float(y_score, "y_score")
         check_lengths({"y_true": n, "y_score": scores.size})
 
-    tables = build_count_tables(columns, yt, yp, weight)
-    z = normal_quantile(level)
+    tables = build_count_tables(columns, (yt << 1) | yp, 4, weight)
+    z = normal_quantile(params.level)
     computed = [_rates(tables, grouping, z) for grouping in tables.groupings]
-    refs = _resolve_references(reference, tables, [rows for _, rows in computed])
+    refs = resolve_references(reference, tables, [rows for _, rows in computed])
     score_stats = None
     if scores is not None:
         score_stats = ScoreStats.compute(
-            scores, yt, weight, tables, n_calib, n_boot, np.random.default_rng(seed)
+            scores, yt, weight, tables, n_calib, n_boot, np.random.default_rng(params.seed)
         )
 
     out = Rows()
     for j, (grouping, (rates, rows)) in enumerate(zip(tables.groupings, computed, strict=True)):
-        ref = refs[j]
-        if rows[ref] < min_size:
-            raise InsufficientDataError(
-                f"the reference group {grouping.labels[ref]!r} of {grouping.name!r} has "
-                f"{int(rows[ref])} rows, fewer than min_group_size={min_size}; choose a larger "
-                f"reference group or lower min_group_size."
-            )
-        ctx = GroupingContext(
-            name=grouping.name,
-            labels=grouping.labels,
-            rows=rows,
-            small=rows < min_size,
-            ref=ref,
-            alpha=1.0 - level,
-            min_size=min_size,
-        )
+        ctx = grouping_context(grouping, rows, refs[j], params)
         _emit_groups(out, ctx, rates, grouping.aggregate(tables.weighted))
         emit_pairwise(out, ctx, rates, exact_allowed=tables.squared is None)
         emit_summary(out, ctx, rates)
         if score_stats is not None:
-            emit_score_metrics(out, ctx, score_stats, j, level)
-
-    alpha = 1.0 - level
-    disparities = DisparityTable(
-        **_with_adjusted_pvalues(out.disparities, method, alpha, ("grouping", "group", "metric"))
-    )
-    summary = SummaryTable(
-        **_with_adjusted_pvalues(out.summary, method, alpha, ("grouping", "metric"))
-    )
-    return GroupMetrics(
-        features=tables.features,
-        groups=GroupTable(**_frozen_columns(out.groups)),
-        metrics=MetricTable(**_frozen_columns(out.metrics)),
-        disparities=disparities,
-        summary=summary,
-        confidence_level=level,
-        correction=method,
-        min_group_size=min_size,
-        n_bootstrap=n_boot,
-        random_state=seed,
-        n_rows=n,
-        weighted=weight is not None,
+            emit_score_metrics(out, ctx, score_stats, j, params.level)
+    return build_result(
+        "classification", out, tables.features, params, n, weight is not None, n_boot
     )
 
 
@@ -333,43 +219,3 @@ def _emit_groups(out: Rows, ctx: GroupingContext, rates: Rates, counts: FloatArr
                 method="wilson",
                 small=bool(ctx.small[g]),
             )
-
-
-def _with_adjusted_pvalues(
-    table: dict[str, list[object]], method: str, alpha: float, key: tuple[str, ...]
-) -> dict[str, Any]:
-    """The table's columns, frozen, with p-values adjusted once per test.
-
-    A difference and its ratio share one test (rows with the same ``key``).
-    """
-    n_rows = len(table.get("value", []))
-    raw = np.asarray(table.get("p_value", []), dtype=np.float64)
-    ids: dict[tuple[object, ...], int] = {}
-    test_of_row = np.empty(n_rows, dtype=np.intp)
-    first_p: list[float] = []
-    for i in range(n_rows):
-        k = tuple(table[c][i] for c in key)
-        if k not in ids:
-            ids[k] = len(ids)
-            first_p.append(float(raw[i]))
-        test_of_row[i] = ids[k]
-    adjusted = adjust_pvalues(np.asarray(first_p), method)  # type: ignore[arg-type]
-    p_adj = adjusted[test_of_row] if n_rows else np.empty(0)
-    columns = _frozen_columns(table)
-    columns["p_value"] = frozen_array(raw)
-    columns["p_adjusted"] = frozen_array(p_adj)
-    columns["significant"] = tuple(bool(v < alpha) if np.isfinite(v) else False for v in p_adj)
-    return columns
-
-
-_NUMERIC = frozenset(
-    {"value", "lower", "upper", "p_value", "n", "weight", "positives", "denominator"}
-)
-
-
-def _frozen_columns(table: dict[str, list[object]]) -> dict[str, Any]:
-    """Numeric columns as read-only float arrays, the others as tuples."""
-    return {
-        name: frozen_array(values) if name in _NUMERIC else tuple(values)
-        for name, values in table.items()
-    }

@@ -193,6 +193,8 @@ class GroupMetrics:
 
     Attributes
     ----------
+    task : str
+        ``"classification"`` or ``"regression"``.
     features : tuple of str
         The sensitive features.
     groups : GroupTable
@@ -219,6 +221,7 @@ class GroupMetrics:
         Whether sample weights were given.
     """
 
+    task: str
     features: tuple[str, ...]
     groups: GroupTable
     metrics: MetricTable
@@ -327,6 +330,7 @@ class GroupMetrics:
             Parameters, then each table as a list of records.
         """
         return {
+            "task": self.task,
             "features": list(self.features),
             "n_rows": self.n_rows,
             "weighted": self.weighted,

@@ -1,0 +1,316 @@
+"""Turning accumulated rows into frozen result tables, shared by every metric family."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from seawall._validation import (
+    GroupColumn,
+    check_choice,
+    check_real,
+    check_seed,
+    to_group_columns,
+)
+from seawall.exceptions import DataValidationError, InsufficientDataError
+from seawall.metrics._comparisons import GroupingContext
+from seawall.metrics._counts import INTERSECTION_SEP, VALUE_SEP, CountTables, Grouping
+from seawall.metrics._definitions import Rows
+from seawall.metrics._result import (
+    DisparityTable,
+    GroupMetrics,
+    GroupTable,
+    MetricTable,
+    SummaryTable,
+)
+from seawall.metrics._significance import adjust_pvalues
+from seawall.metrics._table import frozen_array
+
+__all__ = [
+    "CommonParams",
+    "adjusted_columns",
+    "build_result",
+    "frozen_columns",
+    "grouping_context",
+    "resolve_references",
+    "sensitive_columns",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class CommonParams:
+    """The validated parameters every metric family shares."""
+
+    __slots__ = ("correction", "level", "min_size", "seed")
+
+    def __init__(
+        self,
+        caller: str,
+        confidence_level: object,
+        min_group_size: object,
+        correction: object,
+        random_state: object,
+    ) -> None:
+        self.level = check_real(
+            confidence_level,
+            "confidence_level",
+            caller,
+            low=0,
+            high=1,
+            low_open=True,
+            high_open=True,
+        )
+        self.min_size = int(
+            check_real(min_group_size, "min_group_size", caller, low=0, integer=True)
+        )
+        self.correction = check_choice(correction, "correction", caller, ("holm", "bh", "none"))
+        self.seed = check_seed(random_state, "random_state", caller)
+
+
+def resolve_references(
+    reference: str | Mapping[str, str] | None,
+    tables: CountTables,
+    sizes: list[FloatArray],
+) -> list[int]:
+    """Each grouping's reference group: the one named, or else the largest.
+
+    Parameters
+    ----------
+    reference : str, mapping of str to str, or None
+        A label (one feature) or ``{feature: label}``.
+    tables : CountTables
+        The groupings.
+    sizes : list of ndarray
+        Each grouping's group sizes.
+
+    Returns
+    -------
+    list of int
+        The reference group's index in each grouping.
+
+    Raises
+    ------
+    DataValidationError
+        When the reference is ambiguous, names an unknown feature, or a group
+        that does not occur.
+    """
+    features = tables.features
+    if reference is None:
+        wanted: dict[str, str] = {}
+    elif isinstance(reference, str):
+        if len(features) != 1:
+            raise DataValidationError(
+                f"reference={reference!r} is ambiguous with {len(features)} sensitive features "
+                f"{list(features)}; pass a mapping such as "
+                f"{{{features[0]!r}: {reference!r}}}."
+            )
+        wanted = {features[0]: reference}
+    elif isinstance(reference, Mapping):
+        wanted = {str(k): str(v) for k, v in reference.items()}
+        unknown = sorted(set(wanted) - set(features))
+        if unknown:
+            raise DataValidationError(
+                f"reference names feature(s) {unknown} that are not sensitive features; "
+                f"the sensitive features are {list(features)}."
+            )
+    else:
+        raise DataValidationError(
+            f"reference must be a group label, a mapping of feature to label, or None; "
+            f"got {type(reference).__name__} {reference!r}."
+        )
+    out = []
+    for grouping, n in zip(tables.groupings, sizes, strict=True):
+        parts = (
+            grouping.name.split(INTERSECTION_SEP)
+            if grouping.name not in features
+            else [grouping.name]
+        )
+        if all(p in wanted for p in parts):
+            label = VALUE_SEP.join(wanted[p] for p in parts)
+            if label not in grouping.labels:
+                shown = list(grouping.labels)[:30]
+                raise DataValidationError(
+                    f"reference group {label!r} does not occur in {grouping.name!r}; "
+                    f"its groups are {shown}."
+                )
+            out.append(grouping.labels.index(label))
+        else:
+            out.append(int(np.argmax(n)))
+    return out
+
+
+def adjusted_columns(
+    table: dict[str, list[object]], method: str, alpha: float, key: tuple[str, ...]
+) -> dict[str, Any]:
+    """The table's columns, frozen, with p-values adjusted once per test.
+
+    A difference and its ratio share one test (rows with the same ``key``).
+    """
+    n_rows = len(table.get("value", []))
+    raw = np.asarray(table.get("p_value", []), dtype=np.float64)
+    ids: dict[tuple[object, ...], int] = {}
+    test_of_row = np.empty(n_rows, dtype=np.intp)
+    first_p: list[float] = []
+    for i in range(n_rows):
+        k = tuple(table[c][i] for c in key)
+        if k not in ids:
+            ids[k] = len(ids)
+            first_p.append(float(raw[i]))
+        test_of_row[i] = ids[k]
+    adjusted = adjust_pvalues(np.asarray(first_p), method)  # type: ignore[arg-type]
+    p_adj = adjusted[test_of_row] if n_rows else np.empty(0)
+    columns = frozen_columns(table)
+    columns["p_value"] = frozen_array(raw)
+    columns["p_adjusted"] = frozen_array(p_adj)
+    columns["significant"] = tuple(bool(v < alpha) if np.isfinite(v) else False for v in p_adj)
+    return columns
+
+
+_NUMERIC = frozenset(
+    {"value", "lower", "upper", "p_value", "n", "weight", "positives", "denominator"}
+)
+
+
+def frozen_columns(table: dict[str, list[object]]) -> dict[str, Any]:
+    """Numeric columns as read-only float arrays, the others as tuples."""
+    return {
+        name: frozen_array(values) if name in _NUMERIC else tuple(values)
+        for name, values in table.items()
+    }
+
+
+def sensitive_columns(sensitive_features: object, n: int) -> list[GroupColumn]:
+    """Validated sensitive features: aligned with the rows, each with two groups or more.
+
+    Parameters
+    ----------
+    sensitive_features : array-like or table
+        As accepted by :func:`seawall.metrics.group_metrics`.
+    n : int
+        The number of rows.
+
+    Returns
+    -------
+    list of GroupColumn
+        The features as codes.
+
+    Raises
+    ------
+    InsufficientDataError
+        When there are no rows.
+    DataValidationError
+        When a feature is misaligned or has a single group.
+    """
+    if n == 0:
+        raise InsufficientDataError("y_true is empty; an audit needs at least one row.")
+    columns = to_group_columns(sensitive_features, n)
+    for col in columns:
+        if len(col.labels) < 2:
+            raise DataValidationError(
+                f"sensitive feature {col.name!r} has a single group {col.labels[0]!r}; "
+                f"comparing groups needs at least two. Check the column or drop it."
+            )
+    return columns
+
+
+def grouping_context(
+    grouping: Grouping, rows: FloatArray, ref: int, params: CommonParams
+) -> GroupingContext:
+    """The context of one grouping's comparisons; its reference must be judged.
+
+    Parameters
+    ----------
+    grouping : Grouping
+        The grouping.
+    rows : ndarray of float64, shape (n_groups,)
+        Its group sizes.
+    ref : int
+        Its reference group.
+    params : CommonParams
+        The shared parameters.
+
+    Returns
+    -------
+    GroupingContext
+        The context.
+
+    Raises
+    ------
+    InsufficientDataError
+        When the reference group is smaller than ``min_group_size``.
+    """
+    if rows[ref] < params.min_size:
+        raise InsufficientDataError(
+            f"the reference group {grouping.labels[ref]!r} of {grouping.name!r} has "
+            f"{int(rows[ref])} rows, fewer than min_group_size={params.min_size}; choose a "
+            f"larger reference group or lower min_group_size."
+        )
+    return GroupingContext(
+        name=grouping.name,
+        labels=grouping.labels,
+        rows=rows,
+        small=rows < params.min_size,
+        ref=ref,
+        alpha=1.0 - params.level,
+        min_size=params.min_size,
+    )
+
+
+def build_result(
+    task: str,
+    out: Rows,
+    features: tuple[str, ...],
+    params: CommonParams,
+    n_rows: int,
+    weighted: bool,
+    n_bootstrap: int,
+) -> GroupMetrics:
+    """Freeze the accumulated rows into a result, adjusting p-values per family.
+
+    Parameters
+    ----------
+    task : str
+        ``"classification"`` or ``"regression"``.
+    out : Rows
+        The accumulated rows.
+    features : tuple of str
+        The sensitive features.
+    params : CommonParams
+        The shared parameters.
+    n_rows : int
+        Rows audited.
+    weighted : bool
+        Whether sample weights were given.
+    n_bootstrap : int
+        Bootstrap replicates drawn.
+
+    Returns
+    -------
+    GroupMetrics
+        The result.
+    """
+    alpha = 1.0 - params.level
+    method = params.correction
+    return GroupMetrics(
+        task=task,
+        features=features,
+        groups=GroupTable(**frozen_columns(out.groups)),
+        metrics=MetricTable(**frozen_columns(out.metrics)),
+        disparities=DisparityTable(
+            **adjusted_columns(out.disparities, method, alpha, ("grouping", "group", "metric"))
+        ),
+        summary=SummaryTable(
+            **adjusted_columns(out.summary, method, alpha, ("grouping", "metric"))
+        ),
+        confidence_level=params.level,
+        correction=method,
+        min_group_size=params.min_size,
+        n_bootstrap=n_bootstrap,
+        random_state=params.seed,
+        n_rows=n_rows,
+        weighted=weighted,
+    )
