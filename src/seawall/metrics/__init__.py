@@ -11,13 +11,19 @@ Examples
 
 from __future__ import annotations
 
-from seawall.metrics._definitions import DISPARITY_NAMES, PROPORTION_METRICS, SCORE_METRICS
+from seawall.metrics._definitions import (
+    DISPARITY_NAMES,
+    PROPORTION_METRICS,
+    REGRESSION_METRICS,
+    SCORE_METRICS,
+)
 from seawall.metrics._group_metrics import group_metrics
 from seawall.metrics._intervals import (
     katz_ratio_interval,
     newcombe_interval,
     wilson_interval,
 )
+from seawall.metrics._regression import regression_metrics
 from seawall.metrics._result import (
     DisparityTable,
     Estimate,
@@ -31,6 +37,7 @@ from seawall.metrics._significance import adjust_pvalues, two_proportion_pvalue
 __all__ = [
     "DISPARITY_NAMES",
     "PROPORTION_METRICS",
+    "REGRESSION_METRICS",
     "SCORE_METRICS",
     "DisparityTable",
     "Estimate",
@@ -42,6 +49,7 @@ __all__ = [
     "group_metrics",
     "katz_ratio_interval",
     "newcombe_interval",
+    "regression_metrics",
     "two_proportion_pvalue",
     "wilson_interval",
 ]

@@ -13,6 +13,8 @@ __all__ = [
     "METRIC_INDEX",
     "NUM",
     "PROPORTION_METRICS",
+    "REGRESSION_COMPARED",
+    "REGRESSION_METRICS",
     "SCORE_METRICS",
     "Rows",
 ]
@@ -39,6 +41,17 @@ NUM = np.array([[1.0 if c in _RATES[m][0] else 0.0 for c in range(4)] for m in _
 DEN = np.array([[1.0 if c in _RATES[m][1] else 0.0 for c in range(4)] for m in _RATES]).T
 METRIC_INDEX = {m: i for i, m in enumerate(PROPORTION_METRICS)}
 
+#: Per-group metrics of a regression model.
+REGRESSION_METRICS: tuple[str, ...] = (
+    "mean_target",
+    "mean_prediction",
+    "mean_error",
+    "mae",
+    "rmse",
+)
+#: Regression metrics compared between groups.
+REGRESSION_COMPARED: tuple[str, ...] = ("mean_prediction", "mean_error", "mae", "rmse")
+
 #: Proportions compared between groups (the rest are complements, or data not model).
 COMPARED = ("selection_rate", "tpr", "fpr", "fnr", "precision", "error_rate")
 #: The common name of each (metric, form) disparity.
@@ -50,6 +63,7 @@ DISPARITY_NAMES: dict[tuple[str, str], str] = {
     **{(m, k): f"{m}_{k}" for m in COMPARED[2:] for k in ("difference", "ratio")},
     ("equalized_odds", "difference"): "equalized_odds_difference",
     **{(m, "difference"): f"{m}_difference" for m in SCORE_METRICS},
+    **{(m, "difference"): f"{m}_difference" for m in REGRESSION_COMPARED},
 }
 
 
