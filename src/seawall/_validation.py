@@ -108,8 +108,8 @@ def check_real(
     ...            low_open=True, high_open=True)
     0.95
     """
-    lo = "(" if low_open else "["
-    hi = ")" if high_open else "]"
+    lo = "(" if low_open or not math.isfinite(low) else "["
+    hi = ")" if high_open or not math.isfinite(high) else "]"
     kind = "an int" if integer else "a float"
     fmt = (lambda v: str(int(v))) if integer and math.isfinite(low) else str
     expected = f"{kind} in {lo}{fmt(low) if math.isfinite(low) else '-inf'}, "

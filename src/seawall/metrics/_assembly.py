@@ -17,7 +17,7 @@ from seawall._validation import (
 )
 from seawall.exceptions import DataValidationError, InsufficientDataError
 from seawall.metrics._comparisons import GroupingContext
-from seawall.metrics._counts import INTERSECTION_SEP, VALUE_SEP, CountTables, Grouping
+from seawall.metrics._counts import VALUE_SEP, CountTables, Grouping
 from seawall.metrics._definitions import Rows
 from seawall.metrics._result import (
     DisparityTable,
@@ -78,6 +78,9 @@ def resolve_references(
 ) -> list[int]:
     """Each grouping's reference group: the one named, or else the largest.
 
+    For an intersection whose features are only partly named, the reference is
+    the largest group that matches the named values.
+
     Parameters
     ----------
     reference : str, mapping of str to str, or None
@@ -124,22 +127,19 @@ def resolve_references(
         )
     out = []
     for grouping, n in zip(tables.groupings, sizes, strict=True):
-        parts = (
-            grouping.name.split(INTERSECTION_SEP)
-            if grouping.name not in features
-            else [grouping.name]
+        named = [(k, wanted[f]) for k, f in enumerate(grouping.features) if f in wanted]
+        candidates = np.array(
+            [all(v[k] == lab for k, lab in named) for v in grouping.values], dtype=bool
         )
-        if all(p in wanted for p in parts):
-            label = VALUE_SEP.join(wanted[p] for p in parts)
-            if label not in grouping.labels:
-                shown = list(grouping.labels)[:30]
-                raise DataValidationError(
-                    f"reference group {label!r} does not occur in {grouping.name!r}; "
-                    f"its groups are {shown}."
-                )
-            out.append(grouping.labels.index(label))
-        else:
-            out.append(int(np.argmax(n)))
+        if not candidates.any():
+            label = VALUE_SEP.join(lab for _, lab in named)
+            shown = list(grouping.labels)[:30]
+            raise DataValidationError(
+                f"reference group {label!r} does not occur in {grouping.name!r}; "
+                f"its groups are {shown}."
+            )
+        # The named group, or (partly named intersection, or none named) the largest match.
+        out.append(int(np.argmax(np.where(candidates, n, -1.0))))
     return out
 
 

@@ -42,11 +42,17 @@ class Grouping:
         The groups' labels.
     members : ndarray of intp, shape (n_fine,)
         The group of each fine cell.
+    features : tuple of str
+        The features it splits on (one, or all for the intersection).
+    values : tuple of tuple of str
+        Each group's value of each of those features.
     """
 
     name: str
     labels: tuple[str, ...]
     members: IntArray
+    features: tuple[str, ...]
+    values: tuple[tuple[str, ...], ...]
 
     @property
     def n_groups(self) -> int:
@@ -180,15 +186,29 @@ def build_count_tables(
         squared = squared[present] if squared is not None else None
         cell_codes = cell_codes[present]
     groupings = [
-        Grouping(col.name, col.labels, cell_codes[:, j].copy()) for j, col in enumerate(columns)
+        Grouping(
+            col.name,
+            col.labels,
+            cell_codes[:, j].copy(),
+            (col.name,),
+            tuple((lab,) for lab in col.labels),
+        )
+        for j, col in enumerate(columns)
     ]
     if len(columns) > 1:
-        labels = tuple(
-            VALUE_SEP.join(col.labels[c] for col, c in zip(columns, codes, strict=True))
+        values = tuple(
+            tuple(col.labels[c] for col, c in zip(columns, codes, strict=True))
             for codes in cell_codes
         )
-        name = INTERSECTION_SEP.join(col.name for col in columns)
-        groupings.append(Grouping(name, labels, np.arange(len(labels), dtype=np.intp)))
+        groupings.append(
+            Grouping(
+                INTERSECTION_SEP.join(col.name for col in columns),
+                tuple(VALUE_SEP.join(v) for v in values),
+                np.arange(len(values), dtype=np.intp),
+                tuple(col.name for col in columns),
+                values,
+            )
+        )
     return CountTables(
         features=tuple(c.name for c in columns),
         groupings=tuple(groupings),

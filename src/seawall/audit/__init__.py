@@ -1,0 +1,27 @@
+"""The pre-deployment fairness checklist: metrics, gates, findings, reproduction record.
+
+Examples
+--------
+>>> from seawall.audit import audit, gate_names
+>>> "equal_opportunity_difference" in gate_names("classification", with_score=False)
+True
+"""
+
+from __future__ import annotations
+
+from seawall.audit._audit import audit, gate_names
+from seawall.audit._findings import Finding, FourFifths
+from seawall.audit._gates import Gate, GateResult, parse_gate
+from seawall.audit._result import AuditParameters, AuditResult
+
+__all__ = [
+    "AuditParameters",
+    "AuditResult",
+    "Finding",
+    "FourFifths",
+    "Gate",
+    "GateResult",
+    "audit",
+    "gate_names",
+    "parse_gate",
+]
