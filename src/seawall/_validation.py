@@ -498,14 +498,15 @@ class GroupColumn:
     ----------
     name : str
         The column's name.
-    codes : ndarray of intp, shape (n,)
-        Each row's group, in ``range(len(labels))``.
+    codes : ndarray of int, shape (n,)
+        Each row's group, in ``range(len(labels))`` (any integer dtype).
     labels : tuple of str
         Each code's value, as text; a missing value is its own group ``"<missing>"``.
+        A label may have no rows (an unused category); counting drops it.
     """
 
     name: str
-    codes: IntArray
+    codes: npt.NDArray[np.integer[Any]]
     labels: tuple[str, ...]
 
 
@@ -524,20 +525,14 @@ def _label(v: object) -> str:
 
 def _codes(values: object, name: str) -> GroupColumn:
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+        # Codes as they are (int8 for few categories); unused categories are dropped
+        # after counting, which is cheaper than a pass over the rows here.
         raw = values.cat.codes.to_numpy()
-        cats = list(values.cat.categories)
-        if (raw < 0).any():
+        cats = [_label(c) for c in values.cat.categories]
+        if values.hasnans:
             raw = np.where(raw < 0, len(cats), raw)
-            cats.append(None)
-        present = np.bincount(raw, minlength=len(cats)) > 0
-        if present.all():
-            codes = raw.astype(np.intp, copy=False)
-            labels = [_label(c) for c in cats]
-        else:
-            remap = np.cumsum(present) - 1
-            codes = remap[raw].astype(np.intp)
-            labels = [_label(c) for c, p in zip(cats, present, strict=True) if p]
-        return GroupColumn(name, codes, tuple(labels))
+            cats.append(MISSING_LABEL)
+        return GroupColumn(name, raw, tuple(cats))
     arr = to_1d(values, name)
     if arr.dtype.kind in "iub" and arr.size:
         iarr = arr.astype(np.int64, copy=False)

@@ -144,29 +144,24 @@ def resolve_references(
 
 
 def adjusted_columns(
-    table: dict[str, list[object]], method: str, alpha: float, key: tuple[str, ...]
+    table: dict[str, list[Any]], method: str, alpha: float, key: tuple[str, ...]
 ) -> dict[str, Any]:
     """The table's columns, frozen, with p-values adjusted once per test.
 
     A difference and its ratio share one test (rows with the same ``key``).
     """
-    n_rows = len(table.get("value", []))
-    raw = np.asarray(table.get("p_value", []), dtype=np.float64)
-    ids: dict[tuple[object, ...], int] = {}
-    test_of_row = np.empty(n_rows, dtype=np.intp)
-    first_p: list[float] = []
-    for i in range(n_rows):
-        k = tuple(table[c][i] for c in key)
-        if k not in ids:
-            ids[k] = len(ids)
-            first_p.append(float(raw[i]))
-        test_of_row[i] = ids[k]
-    adjusted = adjust_pvalues(np.asarray(first_p), method)  # type: ignore[arg-type]
-    p_adj = adjusted[test_of_row] if n_rows else np.empty(0)
     columns = frozen_columns(table)
-    columns["p_value"] = frozen_array(raw)
+    raw = columns.get("p_value", frozen_array([]))
+    keys = list(zip(*(columns[c] for c in key), strict=True)) if raw.size else []
+    ids: dict[tuple[object, ...], int] = {}
+    test_of_row = np.fromiter((ids.setdefault(k, len(ids)) for k in keys), np.intp, len(keys))
+    first_row = np.zeros(len(ids), dtype=np.intp)
+    first_row[test_of_row[::-1]] = np.arange(len(keys) - 1, -1, -1)
+    adjusted = adjust_pvalues(raw[first_row], method)  # type: ignore[arg-type]
+    p_adj = adjusted[test_of_row]
+    columns["p_value"] = raw
     columns["p_adjusted"] = frozen_array(p_adj)
-    columns["significant"] = tuple(bool(v < alpha) if np.isfinite(v) else False for v in p_adj)
+    columns["significant"] = tuple((np.isfinite(p_adj) & (p_adj < alpha)).tolist())
     return columns
 
 
@@ -175,12 +170,16 @@ _NUMERIC = frozenset(
 )
 
 
-def frozen_columns(table: dict[str, list[object]]) -> dict[str, Any]:
-    """Numeric columns as read-only float arrays, the others as tuples."""
-    return {
-        name: frozen_array(values) if name in _NUMERIC else tuple(values)
-        for name, values in table.items()
-    }
+def frozen_columns(table: dict[str, list[Any]]) -> dict[str, Any]:
+    """Numeric columns as read-only float arrays, the others as tuples of Python values."""
+    out: dict[str, Any] = {}
+    for name, chunks in table.items():
+        if name in _NUMERIC:
+            parts = [np.asarray(c, dtype=np.float64).ravel() for c in chunks]
+            out[name] = frozen_array(np.concatenate(parts) if parts else [])
+        else:
+            out[name] = tuple(Rows.flat(table, name))
+    return out
 
 
 def sensitive_columns(sensitive_features: object, n: int) -> list[GroupColumn]:

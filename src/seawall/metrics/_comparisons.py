@@ -8,18 +8,33 @@ ones, and a chi-square test of homogeneity.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
+from scipy import special
 
 from seawall.metrics._definitions import COMPARED, DISPARITY_NAMES, METRIC_INDEX, Rows
 from seawall.metrics._intervals import katz_ratio_interval, newcombe_interval
 from seawall.metrics._significance import two_proportion_pvalue
-from seawall.metrics._spread import abs_interval, max_interval, pairs, symmetric_ratio_interval
+from seawall.metrics._spread import (
+    abs_interval,
+    extremes,
+    max_interval,
+    pairs,
+    symmetric_ratio_interval,
+)
 
-__all__ = ["GroupingContext", "Rates", "emit_pairwise", "emit_summary"]
+__all__ = [
+    "GroupingContext",
+    "Rates",
+    "emit_pairwise",
+    "emit_summary",
+    "extend_disparities",
+    "extend_summary",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -70,36 +85,61 @@ class GroupingContext:
         return f"too small to judge: {int(self.rows[g])} rows < min_group_size={self.min_size}"
 
 
+@functools.lru_cache(maxsize=64)
 def _z(alpha: float) -> float:
-    return float(stats.norm.ppf(1.0 - alpha / 2.0))
+    return float(special.ndtri(1.0 - alpha / 2.0))
 
 
-def _add_disparity(
+def extend_disparities(
     out: Rows,
     ctx: GroupingContext,
-    g: int,
-    metric: str,
-    kind: str,
-    value: float,
-    lower: float,
-    upper: float,
-    p_value: float,
-    test: str,
+    groups: IntArray,
+    metrics: Sequence[str],
+    kinds: Sequence[str],
+    value: FloatArray,
+    lower: FloatArray,
+    upper: FloatArray,
+    p_value: FloatArray,
+    test: npt.NDArray[np.str_] | Sequence[str],
 ) -> None:
-    out.add(
+    """Append a (groups x columns) block of comparisons with the reference.
+
+    Parameters
+    ----------
+    out : Rows
+        The accumulator.
+    ctx : GroupingContext
+        The grouping.
+    groups : ndarray of intp, shape (k,)
+        The compared groups (rows of the block).
+    metrics, kinds : sequence of str, length m
+        Each column's metric and form.
+    value, lower, upper, p_value : ndarray of float64, shape (k, m)
+        The block; p-values of groups too small to judge are dropped (NaN).
+    test : array of str, shape (k, m), or sequence of length m
+        The test behind each p-value.
+    """
+    k, m = len(groups), len(metrics)
+    if k == 0:
+        return
+    small = ctx.small[groups]
+    p = np.where(small[:, None], np.nan, p_value)
+    tests = np.broadcast_to(np.asarray(test, dtype=object), (k, m)).ravel().tolist()
+    out.extend(
         out.disparities,
+        k * m,
         grouping=ctx.name,
-        group=ctx.labels[g],
+        group=np.repeat(np.asarray(ctx.labels, dtype=object)[groups], m).tolist(),
         reference=ctx.labels[ctx.ref],
-        metric=metric,
-        kind=kind,
-        name=DISPARITY_NAMES[(metric, kind)],
-        value=value,
-        lower=lower,
-        upper=upper,
-        p_value=np.nan if ctx.small[g] else p_value,
-        test=test,
-        note=ctx.note(g),
+        metric=list(metrics) * k,
+        kind=list(kinds) * k,
+        name=[DISPARITY_NAMES[(mt, kd)] for mt, kd in zip(metrics, kinds, strict=True)] * k,
+        value=value.ravel(),
+        lower=lower.ravel(),
+        upper=upper.ravel(),
+        p_value=p.ravel(),
+        test=tests,
+        note=np.repeat(np.asarray([ctx.note(int(g)) for g in groups], dtype=object), m).tolist(),
     )
 
 
@@ -134,47 +174,30 @@ def emit_pairwise(out: Rows, ctx: GroupingContext, rates: Rates, exact_allowed: 
     with np.errstate(divide="ignore", invalid="ignore"):
         diff, ratio = p1 - p2, p1 / p2
     # Equalized odds: max(|dTPR|, |dFPR|), each gap bounded at level 1 - alpha/2.
+    eo_cols = [_TPR, _FPR]
     e_lo, e_hi = newcombe_interval(
-        x1[:, [_TPR, _FPR]],
-        n1[:, [_TPR, _FPR]],
-        x2[:, [_TPR, _FPR]],
-        n2[:, [_TPR, _FPR]],
-        _z(ctx.alpha / 2.0),
+        x1[:, eo_cols], n1[:, eo_cols], x2[:, eo_cols], n2[:, eo_cols], _z(ctx.alpha / 2.0)
     )
     a_lo, a_hi = abs_interval(e_lo, e_hi)
-    for i, g in enumerate(others):
-        for c, metric in enumerate(COMPARED):
-            test = "fisher" if exact[i, c] else "z"
-            _add_disparity(
-                out,
-                ctx,
-                g,
-                metric,
-                "difference",
-                diff[i, c],
-                d_lo[i, c],
-                d_hi[i, c],
-                pv[i, c],
-                test,
-            )
-            _add_disparity(
-                out, ctx, g, metric, "ratio", ratio[i, c], r_lo[i, c], r_hi[i, c], pv[i, c], test
-            )
-        eo = float(np.fmax(abs(diff[i, _TPR]), abs(diff[i, _FPR])))
-        eo_lo, eo_hi = max_interval(a_lo[i], a_hi[i])
-        eo_p = min(1.0, 2.0 * float(np.fmin(pv[i, _TPR], pv[i, _FPR])))
-        _add_disparity(
-            out,
-            ctx,
-            g,
-            "equalized_odds",
-            "difference",
-            eo,
-            eo_lo,
-            eo_hi,
-            eo_p,
-            "bonferroni(tpr, fpr)",
-        )
+    eo = np.fmax(np.abs(diff[:, _TPR]), np.abs(diff[:, _FPR]))
+    eo_bounds = max_interval(a_lo.T, a_hi.T)
+    eo_p = np.minimum(1.0, 2.0 * np.fmin(pv[:, _TPR], pv[:, _FPR]))
+    tests = np.where(exact, "fisher", "z").astype(object)
+
+    def both(a: FloatArray, b: FloatArray) -> FloatArray:
+        # Columns in table order: each metric's difference, then its ratio.
+        return np.stack([a, b], axis=2).reshape(a.shape[0], -1)
+
+    value = np.column_stack([both(diff, ratio), eo])
+    lower = np.column_stack([both(d_lo, r_lo), eo_bounds[0]])
+    upper = np.column_stack([both(d_hi, r_hi), eo_bounds[1]])
+    p_value = np.column_stack([both(pv, pv), eo_p])
+    test = np.column_stack(
+        [np.repeat(tests, 2, axis=1), np.full(others.size, "bonferroni(tpr, fpr)", dtype=object)]
+    )
+    metrics = [m for m in COMPARED for _ in range(2)] + ["equalized_odds"]
+    kinds = ["difference", "ratio"] * len(COMPARED) + ["difference"]
+    extend_disparities(out, ctx, others, metrics, kinds, value, lower, upper, p_value, test)
 
 
 def _homogeneity(successes: FloatArray, trials: FloatArray) -> FloatArray:
@@ -195,36 +218,61 @@ def _homogeneity(successes: FloatArray, trials: FloatArray) -> FloatArray:
             (x - expected_x) ** 2 / expected_x + ((n - x) - expected_y) ** 2 / expected_y,
             0.0,
         ).sum(axis=0)
-        p = stats.chi2.sf(chi2, np.maximum(k - 1, 1))
+        p = special.chdtrc(np.maximum(k - 1, 1), chi2)
     p = np.where((pooled <= 0) | (pooled >= 1), 1.0, p)
     return np.where(k >= 2, p, np.nan)
 
 
-def _add_summary(
+def extend_summary(
     out: Rows,
     ctx: GroupingContext,
-    metric: str,
-    kind: str,
-    value: float,
-    bounds: tuple[float, float],
-    lowest: str,
-    highest: str,
-    p_value: float,
-    test: str,
+    metrics: Sequence[str],
+    kinds: Sequence[str],
+    value: FloatArray,
+    lower: FloatArray,
+    upper: FloatArray,
+    lowest: IntArray,
+    highest: IntArray,
+    defined: npt.NDArray[np.bool_],
+    p_value: FloatArray,
+    test: Sequence[str],
 ) -> None:
-    out.add(
+    """Append one grouping's spreads (one row per metric and form).
+
+    Parameters
+    ----------
+    out : Rows
+        The accumulator.
+    ctx : GroupingContext
+        The grouping.
+    metrics, kinds : sequence of str, length m
+        Each row's metric and form.
+    value, lower, upper, p_value : ndarray of float64, shape (m,)
+        The spreads, their simultaneous intervals and homogeneity p-values.
+    lowest, highest : ndarray of intp, shape (m,)
+        The groups at either end.
+    defined : ndarray of bool, shape (m,)
+        Where two or more judged groups have a value (elsewhere the row is empty).
+    test : sequence of str, length m
+        The test behind each p-value.
+    """
+    m = len(metrics)
+    labels = np.asarray(ctx.labels, dtype=object)
+    nan = np.full(m, np.nan)
+    out.extend(
         out.summary,
+        m,
         grouping=ctx.name,
-        metric=metric,
-        kind=kind,
-        name=DISPARITY_NAMES[(metric, kind)],
-        value=value,
-        lower=bounds[0],
-        upper=bounds[1],
-        lowest_group=lowest,
-        highest_group=highest,
-        p_value=p_value,
-        test=test,
+        metric=list(metrics),
+        kind=list(kinds),
+        name=[DISPARITY_NAMES[(mt, kd)] for mt, kd in zip(metrics, kinds, strict=True)],
+        value=np.where(defined, value, nan),
+        lower=np.where(defined, lower, nan),
+        upper=np.where(defined, upper, nan),
+        lowest_group=np.where(defined, labels[lowest], "").tolist(),
+        highest_group=np.where(defined, labels[highest], "").tolist(),
+        p_value=np.asarray(p_value, dtype=np.float64),
+        test=list(test),
     )
 
 
@@ -232,7 +280,9 @@ def emit_summary(out: Rows, ctx: GroupingContext, rates: Rates) -> None:
     """Add the spread of every compared proportion over the judged groups to ``out.summary``.
 
     The difference is highest minus lowest, the ratio lowest over highest; their
-    intervals hold simultaneously over all pairs of groups (Bonferroni).
+    intervals hold simultaneously over all pairs of groups (Bonferroni). The
+    equalized-odds spread is the larger of the TPR and FPR spreads, each bounded
+    at half the error rate.
 
     Parameters
     ----------
@@ -246,72 +296,43 @@ def emit_summary(out: Rows, ctx: GroupingContext, rates: Rates) -> None:
     keep = ctx.judged
     first, second = pairs(keep)
     n_pairs = max(first.size, 1)
-    x, n = rates.successes[:, _COLS], rates.trials[:, _COLS]
+    x, n, v = rates.successes[:, _COLS], rates.trials[:, _COLS], rates.value[:, _COLS]
     p_hom = _homogeneity(x[keep], n[keep])
-    spreads: dict[str, tuple[float, tuple[float, float], str, str]] = {}
-    for level_alpha, metrics in (
-        (ctx.alpha / n_pairs, COMPARED),
-        (ctx.alpha / (2 * n_pairs), ("tpr", "fpr")),
-    ):
-        z = _z(level_alpha)
+    lowest, highest, defined = extremes(v, keep)
+    cols = np.arange(len(COMPARED))
+    lo_v, hi_v = v[lowest, cols], v[highest, cols]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spread, ratio = hi_v - lo_v, np.where(hi_v > 0, lo_v / hi_v, np.nan)
+
+    def bounds(alpha: float) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        z = _z(alpha)
         d_lo, d_hi = newcombe_interval(x[first], n[first], x[second], n[second], z)
         r_lo, r_hi = katz_ratio_interval(x[first], n[first], x[second], n[second], z)
-        a_lo, a_hi = abs_interval(d_lo, d_hi)
-        s_lo, s_hi = symmetric_ratio_interval(r_lo, r_hi)
-        for metric in metrics:
-            c = COMPARED.index(metric)
-            v = rates.value[keep, _COLS[c]]
-            ok = np.isfinite(v)
-            if ok.sum() < 2:
-                lowest = highest = ""
-                spread = ratio = np.nan
-            else:
-                lo_g, hi_g = keep[ok][np.argmin(v[ok])], keep[ok][np.argmax(v[ok])]
-                lowest, highest = ctx.labels[lo_g], ctx.labels[hi_g]
-                lo_v, hi_v = float(rates.value[lo_g, _COLS[c]]), float(rates.value[hi_g, _COLS[c]])
-                spread = hi_v - lo_v
-                ratio = lo_v / hi_v if hi_v > 0 else np.nan
-            if metrics is COMPARED:
-                p = float(p_hom[c])
-                _add_summary(
-                    out,
-                    ctx,
-                    metric,
-                    "difference",
-                    spread,
-                    max_interval(a_lo[:, c], a_hi[:, c]),
-                    lowest,
-                    highest,
-                    p,
-                    "chi2",
-                )
-                _add_summary(
-                    out,
-                    ctx,
-                    metric,
-                    "ratio",
-                    ratio,
-                    max_interval(s_lo[:, c], s_hi[:, c], smallest=True),
-                    lowest,
-                    highest,
-                    p,
-                    "chi2",
-                )
-            else:
-                spreads[metric] = (spread, max_interval(a_lo[:, c], a_hi[:, c]), lowest, highest)
-    t, f = spreads["tpr"], spreads["fpr"]
-    larger = t if not (t[0] < f[0]) else f
-    bounds = (float(np.fmax(t[1][0], f[1][0])), float(np.fmax(t[1][1], f[1][1])))
-    p = min(1.0, 2.0 * float(np.fmin(p_hom[_TPR], p_hom[_FPR])))
-    _add_summary(
+        a_lo, a_hi = max_interval(*abs_interval(d_lo, d_hi))
+        s_lo, s_hi = max_interval(*symmetric_ratio_interval(r_lo, r_hi), smallest=True)
+        return a_lo, a_hi, s_lo, s_hi
+
+    a_lo, a_hi, s_lo, s_hi = bounds(ctx.alpha / n_pairs)
+    e_lo, e_hi, _, _ = bounds(ctx.alpha / (2 * n_pairs))
+    # Equalized odds: the larger of the TPR and FPR spreads.
+    pick = _TPR if not spread[_TPR] < spread[_FPR] else _FPR
+    eo = float(np.fmax(spread[_TPR], spread[_FPR]))
+    eo_p = min(1.0, 2.0 * float(np.fmin(p_hom[_TPR], p_hom[_FPR])))
+
+    def both(a: FloatArray, b: FloatArray) -> FloatArray:
+        return np.stack([a, b], axis=1).ravel()
+
+    extend_summary(
         out,
         ctx,
-        "equalized_odds",
-        "difference",
-        float(np.fmax(t[0], f[0])),
-        bounds,
-        larger[2],
-        larger[3],
-        p,
-        "bonferroni(tpr, fpr)",
+        metrics=[m for m in COMPARED for _ in range(2)] + ["equalized_odds"],
+        kinds=["difference", "ratio"] * len(COMPARED) + ["difference"],
+        value=np.r_[both(spread, ratio), eo],
+        lower=np.r_[both(a_lo, s_lo), np.fmax(e_lo[_TPR], e_lo[_FPR])],
+        upper=np.r_[both(a_hi, s_hi), np.fmax(e_hi[_TPR], e_hi[_FPR])],
+        lowest=np.r_[np.repeat(lowest, 2), lowest[pick]],
+        highest=np.r_[np.repeat(highest, 2), highest[pick]],
+        defined=np.r_[np.repeat(defined, 2), defined[_TPR] or defined[_FPR]],
+        p_value=np.r_[both(p_hom, p_hom), eo_p],
+        test=["chi2"] * (2 * len(COMPARED)) + ["bonferroni(tpr, fpr)"],
     )

@@ -80,7 +80,7 @@ class Grouping:
 
 @dataclass(frozen=True, slots=True)
 class CountTables:
-    """Confusion counts per fine cell, and the groupings built from them.
+    """Outcome counts per fine cell, and the groupings built from them.
 
     For confusion tables cells are ordered ``[TN, FP, FN, TP]`` (index
     ``2 * y_true + y_pred``).
@@ -98,8 +98,13 @@ class CountTables:
         unweighted.
     rows : FloatArray, shape (n_fine, n_outcomes)
         Row counts per cell.
-    row_cell : IntArray, shape (n_rows,)
-        Each row's fine cell.
+    columns : tuple of GroupColumn
+        The features' codes, from which :meth:`row_cells` derives each row's cell.
+    cell_index : IntArray, shape (n_dense,)
+        The observed fine cell of each dense key (-1 where unobserved), or, when
+        keys were hashed, the identity.
+    hashed_keys : IntArray or None
+        The factorised keys of every row when there were too many dense cells.
     """
 
     features: tuple[str, ...]
@@ -107,38 +112,23 @@ class CountTables:
     weighted: FloatArray
     squared: FloatArray | None
     rows: FloatArray
-    row_cell: IntArray
+    columns: tuple[GroupColumn, ...]
+    cell_index: IntArray
+    hashed_keys: IntArray | None
 
     @property
     def n_fine(self) -> int:
         """The number of observed fine cells."""
         return int(self.rows.shape[0])
 
-
-def _fine_cells(columns: list[GroupColumn]) -> tuple[IntArray, IntArray, int]:
-    """Each row's fine cell, the per-feature codes of each cell, and the cell count.
-
-    Returns ``(key, cell_codes, n_keys)`` where ``key`` is dense in ``range(n_keys)``
-    (possibly with unobserved keys) and ``cell_codes[key, j]`` decodes feature ``j``.
-    """
-    sizes = [len(c.labels) for c in columns]
-    total = int(np.prod(sizes, dtype=np.float64))
-    if len(columns) == 1:
-        key = columns[0].codes
-        cell_codes = np.arange(sizes[0], dtype=np.intp)[:, None]
-        return key, cell_codes, sizes[0]
-    key = columns[0].codes.astype(np.int64)
-    for col, size in zip(columns[1:], sizes[1:], strict=True):
-        key = key * size + col.codes
-    if total <= _DENSE_CELLS:
-        grid = np.indices(sizes).reshape(len(sizes), -1).T.astype(np.intp)
-        return key.astype(np.intp, copy=False), grid, total
-    codes, uniques = pd.factorize(key)
-    decoded = np.empty((uniques.size, len(sizes)), dtype=np.intp)
-    rest = np.asarray(uniques, dtype=np.int64)
-    for j in range(len(sizes) - 1, -1, -1):
-        rest, decoded[:, j] = np.divmod(rest, sizes[j])
-    return codes.astype(np.intp, copy=False), decoded, int(uniques.size)
+    def row_cells(self) -> IntArray:
+        """Each row's fine cell, shape (n_rows,); one pass, computed on demand."""
+        if self.hashed_keys is not None:
+            return self.cell_index[self.hashed_keys]
+        key = self.columns[0].codes.astype(np.intp)
+        for col in self.columns[1:]:
+            key = key * len(col.labels) + col.codes
+        return self.cell_index[key]
 
 
 def build_count_tables(
@@ -149,10 +139,16 @@ def build_count_tables(
 ) -> CountTables:
     """Count outcomes per fine cell in one pass, and derive the groupings.
 
+    The cell index ``(code_1, ..., code_k, outcome)`` is built in the smallest
+    unsigned integer type that holds it, so the one ``np.bincount`` reads little
+    memory; with too many combinations for a dense index the combined key is
+    hashed instead.
+
     Parameters
     ----------
     columns : list of GroupColumn
-        The sensitive features as dense codes (see ``_validation.to_group_columns``).
+        The sensitive features as codes (see ``_validation.to_group_columns``);
+        codes of values that never occur are dropped here.
     outcome : ndarray of int, shape (n_rows,)
         Each row's outcome in ``range(n_outcomes)``, e.g. ``2 * y_true + y_pred``
         for confusion tables; assumed valid.
@@ -164,40 +160,65 @@ def build_count_tables(
     Returns
     -------
     CountTables
-        The counts and groupings; unobserved intersections are dropped.
+        The counts and groupings; unobserved values and intersections are dropped.
     """
-    key, cell_codes, n_keys = _fine_cells(columns)
-    index = key * n_outcomes + outcome if n_outcomes > 1 else key
+    sizes = [len(c.labels) for c in columns]
+    n_dense = int(np.prod(sizes, dtype=np.float64))
+    hashed: IntArray | None = None
+    if n_dense * n_outcomes <= _DENSE_CELLS:
+        dt = np.min_scalar_type(n_dense * n_outcomes - 1)
+        stride = n_dense * n_outcomes
+        index = np.zeros(outcome.shape[0], dtype=dt)
+        for col, size in zip(columns, sizes, strict=True):
+            stride //= size
+            index += col.codes.astype(dt, copy=False) * dt.type(stride)
+        if n_outcomes > 1:
+            index += outcome.astype(dt, copy=False)
+        n_keys = n_dense
+        cell_codes = np.indices(sizes).reshape(len(sizes), -1).T.astype(np.intp)
+    else:
+        key = columns[0].codes.astype(np.int64)
+        for col, size in zip(columns[1:], sizes[1:], strict=True):
+            key = key * size + col.codes
+        codes, uniques = pd.factorize(key)
+        hashed = codes.astype(np.intp, copy=False)
+        n_keys = int(uniques.size)
+        cell_codes = np.empty((n_keys, len(sizes)), dtype=np.intp)
+        rest = np.asarray(uniques, dtype=np.int64)
+        for j in range(len(sizes) - 1, -1, -1):
+            rest, cell_codes[:, j] = np.divmod(rest, sizes[j])
+        index = hashed * n_outcomes + outcome if n_outcomes > 1 else hashed
     size = n_keys * n_outcomes
-    rows = np.bincount(index, minlength=size).reshape(n_keys, n_outcomes).astype(np.float64)
+    shape = (n_keys, n_outcomes)
+    rows = np.bincount(index, minlength=size).reshape(shape).astype(np.float64)
     if sample_weight is None:
         weighted, squared = rows, None
     else:
-        shape = (n_keys, n_outcomes)
         weighted = np.bincount(index, sample_weight, size).astype(np.float64).reshape(shape)
         squared = np.bincount(index, sample_weight**2, size).astype(np.float64).reshape(shape)
     present = rows.sum(axis=1) > 0
-    if present.all():
-        row_cell = key
-    else:
-        remap = np.cumsum(present) - 1
-        row_cell = remap[key]
+    cell_index = np.where(present, np.cumsum(present) - 1, -1).astype(np.intp)
+    if not present.all():
         rows, weighted = rows[present], weighted[present]
         squared = squared[present] if squared is not None else None
         cell_codes = cell_codes[present]
+    # Values of a feature that never occur are not groups.
+    kept_columns = []
+    for j, col in enumerate(columns):
+        used = np.zeros(len(col.labels), dtype=bool)
+        used[cell_codes[:, j]] = True
+        if not used.all():
+            cell_codes[:, j] = (np.cumsum(used) - 1)[cell_codes[:, j]]
+        kept_columns.append(tuple(lab for lab, u in zip(col.labels, used, strict=True) if u))
     groupings = [
         Grouping(
-            col.name,
-            col.labels,
-            cell_codes[:, j].copy(),
-            (col.name,),
-            tuple((lab,) for lab in col.labels),
+            col.name, labels, cell_codes[:, j].copy(), (col.name,), tuple((lab,) for lab in labels)
         )
-        for j, col in enumerate(columns)
+        for j, (col, labels) in enumerate(zip(columns, kept_columns, strict=True))
     ]
     if len(columns) > 1:
         values = tuple(
-            tuple(col.labels[c] for col, c in zip(columns, codes, strict=True))
+            tuple(labels[c] for labels, c in zip(kept_columns, codes, strict=True))
             for codes in cell_codes
         )
         groupings.append(
@@ -215,5 +236,7 @@ def build_count_tables(
         weighted=weighted,
         squared=squared,
         rows=rows,
-        row_cell=row_cell.astype(np.intp, copy=False),
+        columns=tuple(columns),
+        cell_index=cell_index,
+        hashed_keys=hashed,
     )

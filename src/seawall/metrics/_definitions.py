@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -69,23 +70,47 @@ DISPARITY_NAMES: dict[tuple[str, str], str] = {
 
 @dataclass
 class Rows:
-    """Accumulates the rows of the four output tables, column by column."""
+    """Accumulates the four output tables, column by column, in vectorised chunks."""
 
-    groups: dict[str, list[object]] = field(default_factory=dict)
-    metrics: dict[str, list[object]] = field(default_factory=dict)
-    disparities: dict[str, list[object]] = field(default_factory=dict)
-    summary: dict[str, list[object]] = field(default_factory=dict)
+    groups: dict[str, list[Any]] = field(default_factory=dict)
+    metrics: dict[str, list[Any]] = field(default_factory=dict)
+    disparities: dict[str, list[Any]] = field(default_factory=dict)
+    summary: dict[str, list[Any]] = field(default_factory=dict)
 
     @staticmethod
-    def add(table: dict[str, list[object]], **values: object) -> None:
-        """Append one row to ``table``.
+    def extend(table: dict[str, list[Any]], n: int, /, **columns: Any) -> None:
+        """Append ``n`` rows to ``table``.
 
         Parameters
         ----------
         table : dict of str to list
             One of the four tables.
-        **values : object
-            The row's value of each column.
+        n : int
+            The number of rows.
+        **columns : scalar or sequence of length n
+            Each column's values; a scalar (or string) is repeated ``n`` times.
         """
-        for k, v in values.items():
-            table.setdefault(k, []).append(v)
+        for k, v in columns.items():
+            chunk = [v] * n if isinstance(v, str | bool | int | float) or np.ndim(v) == 0 else v
+            table.setdefault(k, []).append(chunk)
+
+    @staticmethod
+    def flat(table: dict[str, list[Any]], name: str) -> list[Any]:
+        """One column of ``table`` as a flat list of Python values.
+
+        Parameters
+        ----------
+        table : dict of str to list
+            One of the four tables.
+        name : str
+            The column.
+
+        Returns
+        -------
+        list
+            Its values.
+        """
+        out: list[Any] = []
+        for chunk in table.get(name, []):
+            out.extend(chunk.tolist() if isinstance(chunk, np.ndarray) else chunk)
+        return out

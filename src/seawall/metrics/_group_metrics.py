@@ -195,27 +195,30 @@ def group_metrics(
 
 def _emit_groups(out: Rows, ctx: GroupingContext, rates: Rates, counts: FloatArray) -> None:
     """Add one row per group to ``out.groups`` and per group and proportion to ``out.metrics``."""
-    for g, label in enumerate(ctx.labels):
-        out.add(
-            out.groups,
-            grouping=ctx.name,
-            group=label,
-            n=ctx.rows[g],
-            weight=counts[g].sum(),
-            positives=counts[g, 2] + counts[g, 3],
-            small=bool(ctx.small[g]),
-            reference=g == ctx.ref,
-        )
-        for metric, mi in METRIC_INDEX.items():
-            out.add(
-                out.metrics,
-                grouping=ctx.name,
-                group=label,
-                metric=metric,
-                value=rates.value[g, mi],
-                lower=rates.lower[g, mi],
-                upper=rates.upper[g, mi],
-                denominator=rates.trials[g, mi],
-                method="wilson",
-                small=bool(ctx.small[g]),
-            )
+    g, m = len(ctx.labels), len(METRIC_INDEX)
+    labels = list(ctx.labels)
+    small = ctx.small.tolist()
+    out.extend(
+        out.groups,
+        g,
+        grouping=ctx.name,
+        group=labels,
+        n=ctx.rows,
+        weight=counts.sum(axis=1),
+        positives=counts[:, 2] + counts[:, 3],
+        small=small,
+        reference=(np.arange(g) == ctx.ref).tolist(),
+    )
+    out.extend(
+        out.metrics,
+        g * m,
+        grouping=ctx.name,
+        group=[lab for lab in labels for _ in range(m)],
+        metric=list(METRIC_INDEX) * g,
+        value=rates.value.ravel(),
+        lower=rates.lower.ravel(),
+        upper=rates.upper.ravel(),
+        denominator=rates.trials.ravel(),
+        method="wilson",
+        small=[s for s in small for _ in range(m)],
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
+from scipy import special
 
 __all__ = [
     "katz_ratio_interval",
@@ -39,7 +39,7 @@ def normal_quantile(confidence_level: float) -> float:
     >>> round(normal_quantile(0.95), 4)
     1.96
     """
-    return float(stats.norm.ppf(0.5 + confidence_level / 2.0))
+    return float(special.ndtri(0.5 + confidence_level / 2.0))
 
 
 def wilson_interval(
@@ -132,8 +132,10 @@ def katz_ratio_interval(
 ) -> tuple[FloatArray, FloatArray]:
     """Katz log interval for a ratio of proportions ``p1 / p2``.
 
-    Where a sample has no successes, 0.5 is added to both its successes and trials
-    (the usual continuity correction), so the interval stays finite.
+    Where a sample has no successes, 0.5 is added to every count (the usual
+    continuity correction); the bound on the side of that empty sample is then
+    0 (no successes in the first) or infinity (none in the second), since the
+    data cannot rule those ratios out.
 
     Parameters
     ----------
@@ -167,8 +169,10 @@ def katz_ratio_interval(
     with np.errstate(divide="ignore", invalid="ignore"):
         log_r = np.log((a1 / m1) / (a2 / m2))
         se = np.sqrt(1.0 / a1 - 1.0 / m1 + 1.0 / a2 - 1.0 / m2)
-    lower = np.exp(log_r - z * se)
-    upper = np.exp(log_r + z * se)
+    # The corrected interval bounds a ratio the data cannot rule to be 0 (no
+    # successes in the first sample) or infinite (none in the second): say so.
+    lower = np.where(x1a <= 0, 0.0, np.exp(log_r - z * se))
+    upper = np.where(x2a <= 0, np.inf, np.exp(log_r + z * se))
     bad = (n1a <= 0) | (n2a <= 0) | ((x1a <= 0) & (x2a <= 0))
     return np.where(bad, np.nan, lower), np.where(bad, np.nan, upper)
 
@@ -200,7 +204,7 @@ def mean_interval(
     s = np.asarray(sd, np.float64)
     k = np.asarray(n, np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        t = stats.t.ppf(0.5 + confidence_level / 2.0, np.maximum(k - 1.0, 1.0))
+        t = special.stdtrit(np.maximum(k - 1.0, 1.0), 0.5 + confidence_level / 2.0)
         half = t * s / np.sqrt(k)
     small = k < 2
     return np.where(small, np.nan, m - half), np.where(small, np.nan, m + half)

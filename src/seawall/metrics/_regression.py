@@ -8,7 +8,7 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
+from scipy import special
 
 from seawall._validation import check_lengths, to_float, to_weights
 from seawall.metrics._assembly import (
@@ -18,10 +18,9 @@ from seawall.metrics._assembly import (
     resolve_references,
     sensitive_columns,
 )
-from seawall.metrics._comparisons import GroupingContext
+from seawall.metrics._comparisons import GroupingContext, extend_disparities, extend_summary
 from seawall.metrics._counts import CountTables, Grouping, build_count_tables
 from seawall.metrics._definitions import (
-    DISPARITY_NAMES,
     REGRESSION_COMPARED,
     REGRESSION_METRICS,
     Rows,
@@ -29,11 +28,12 @@ from seawall.metrics._definitions import (
 from seawall.metrics._intervals import mean_interval
 from seawall.metrics._result import GroupMetrics
 from seawall.metrics._significance import wald_homogeneity_pvalue
-from seawall.metrics._spread import abs_interval, max_interval, pairs
+from seawall.metrics._spread import abs_interval, extremes, max_interval, pairs
 
 __all__ = ["regression_metrics"]
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +81,8 @@ def _welch(
         se = np.sqrt(v1 + v2)
         df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1.0) + v2**2 / (n2 - 1.0))
         df = np.where(np.isfinite(df) & (df > 0), df, 1.0)
-        t = stats.t.ppf(1.0 - alpha / 2.0, df)
-        p = 2.0 * stats.t.sf(np.abs(d) / se, df)
+        t = special.stdtrit(df, 1.0 - alpha / 2.0)
+        p = 2.0 * special.stdtr(df, -np.abs(d) / se)
     p = np.where(se == 0, np.where(d == 0, 1.0, 0.0), p)
     return d, d - t * se, d + t * se, p
 
@@ -169,7 +169,7 @@ def regression_metrics(
     err = yp - yt
     quantities = np.stack([yt, yp, err, np.abs(err), err * err])  # (5, n)
     w = np.ones(n) if weight is None else weight
-    cell = tables.row_cell
+    cell = tables.row_cells()
     sums = np.stack([np.bincount(cell, w * q, tables.n_fine) for q in quantities], axis=1).astype(
         np.float64
     )
@@ -193,116 +193,95 @@ def _one_hot(grouping: Grouping) -> FloatArray:
     return one_hot
 
 
+def _compare(
+    m: _Means, rmse: FloatArray, first: IntArray, second: IntArray, alpha: float
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Differences ``first - second`` of the compared quantities, shape (k, 4).
+
+    Welch intervals and tests on the means; for RMSE a delta-method interval and
+    the Welch test of equal MSE.
+    """
+    cols = [1, 2, 3, 4]  # prediction, error, |error|, error^2
+    se = m.se
+    d, lo, hi, p = _welch(
+        m.mean[first][:, cols],
+        se[first][:, cols],
+        m.n_eff[first][:, cols],
+        m.mean[second][:, cols],
+        se[second][:, cols],
+        m.n_eff[second][:, cols],
+        alpha,
+    )
+    d[:, 3], lo[:, 3], hi[:, 3] = _rmse_difference(
+        rmse[first], rmse[second], se[first, 4], se[second, 4], alpha
+    )
+    return d, lo, hi, p
+
+
 def _emit(out: Rows, ctx: GroupingContext, m: _Means, level: float) -> None:
     lower, upper = mean_interval(m.mean, m.sd, m.n_eff, level)
-    # Quantities: 0 target, 1 prediction, 2 error, 3 |error|, 4 error^2.
-    value = m.mean[:, [0, 1, 2, 3, 4]].copy()
-    lo, hi = lower.copy(), upper.copy()
+    # Quantities: 0 target, 1 prediction, 2 error, 3 |error|, 4 error^2 (shown as RMSE).
+    value, lo, hi = m.mean.copy(), lower.copy(), upper.copy()
     value[:, 4] = np.sqrt(m.mean[:, 4])
     lo[:, 4] = np.sqrt(np.maximum(lower[:, 4], 0.0))
     hi[:, 4] = np.sqrt(np.maximum(upper[:, 4], 0.0))
-    for g, label in enumerate(ctx.labels):
-        out.add(
-            out.groups,
-            grouping=ctx.name,
-            group=label,
-            n=ctx.rows[g],
-            weight=m.n_eff[g, 0],
-            positives=np.nan,
-            small=bool(ctx.small[g]),
-            reference=g == ctx.ref,
-        )
-        for k, metric in enumerate(REGRESSION_METRICS):
-            out.add(
-                out.metrics,
-                grouping=ctx.name,
-                group=label,
-                metric=metric,
-                value=value[g, k],
-                lower=lo[g, k],
-                upper=hi[g, k],
-                denominator=m.n_eff[g, k],
-                method="t",
-                small=bool(ctx.small[g]),
-            )
-    # Compared on the scale of the quantity; RMSE through the MSE (delta method).
-    cols = [1, 2, 3, 4]
-    se = m.se
-    ref = ctx.ref
-    for g in ctx.others:
-        d, d_lo, d_hi, p = _welch(
-            m.mean[g, cols],
-            se[g, cols],
-            m.n_eff[g, cols],
-            m.mean[ref, cols],
-            se[ref, cols],
-            m.n_eff[ref, cols],
-            ctx.alpha,
-        )
-        d_rmse, lo_rmse, hi_rmse = _rmse_difference(
-            value[g, 4], value[ref, 4], se[g, 4], se[ref, 4], ctx.alpha
-        )
-        d[3], d_lo[3], d_hi[3] = d_rmse, lo_rmse, hi_rmse
-        for k, metric in enumerate(REGRESSION_COMPARED):
-            out.add(
-                out.disparities,
-                grouping=ctx.name,
-                group=ctx.labels[g],
-                reference=ctx.labels[ref],
-                metric=metric,
-                kind="difference",
-                name=DISPARITY_NAMES[(metric, "difference")],
-                value=d[k],
-                lower=d_lo[k],
-                upper=d_hi[k],
-                p_value=np.nan if ctx.small[g] else p[k],
-                test="welch",
-                note=ctx.note(g),
-            )
+    g, k = len(ctx.labels), len(REGRESSION_METRICS)
+    small = ctx.small.tolist()
+    out.extend(
+        out.groups,
+        g,
+        grouping=ctx.name,
+        group=list(ctx.labels),
+        n=ctx.rows,
+        weight=m.n_eff[:, 0],
+        positives=np.nan,
+        small=small,
+        reference=(np.arange(g) == ctx.ref).tolist(),
+    )
+    out.extend(
+        out.metrics,
+        g * k,
+        grouping=ctx.name,
+        group=[lab for lab in ctx.labels for _ in range(k)],
+        metric=list(REGRESSION_METRICS) * g,
+        value=value.ravel(),
+        lower=lo.ravel(),
+        upper=hi.ravel(),
+        denominator=m.n_eff.ravel(),
+        method="t",
+        small=[s for s in small for _ in range(k)],
+    )
+    c = len(REGRESSION_COMPARED)
+    others = ctx.others
+    d, d_lo, d_hi, p = _compare(
+        m, value[:, 4], others, np.full(others.size, ctx.ref, dtype=np.intp), ctx.alpha
+    )
+    extend_disparities(
+        out, ctx, others, REGRESSION_COMPARED, ["difference"] * c, d, d_lo, d_hi, p, ["welch"] * c
+    )
     keep = ctx.judged
     first, second = pairs(keep)
-    alpha_pair = ctx.alpha / max(first.size, 1)
-    for k, metric in enumerate(REGRESSION_COMPARED):
-        c = cols[k]
-        v = value[keep, c]
-        ok = np.isfinite(v)
-        lowest = highest = ""
-        spread = np.nan
-        if ok.sum() >= 2:
-            lo_g, hi_g = keep[ok][np.argmin(v[ok])], keep[ok][np.argmax(v[ok])]
-            lowest, highest = ctx.labels[lo_g], ctx.labels[hi_g]
-            spread = float(value[hi_g, c] - value[lo_g, c])
-        if metric == "rmse":
-            _, p_lo, p_hi = _rmse_difference(
-                value[first, 4], value[second, 4], se[first, 4], se[second, 4], alpha_pair
-            )
-        else:
-            _, p_lo, p_hi, _ = _welch(
-                m.mean[first, c],
-                se[first, c],
-                m.n_eff[first, c],
-                m.mean[second, c],
-                se[second, c],
-                m.n_eff[second, c],
-                alpha_pair,
-            )
-        a_lo, a_hi = abs_interval(np.atleast_1d(p_lo), np.atleast_1d(p_hi))
-        bounds = max_interval(a_lo, a_hi)
-        p_hom = wald_homogeneity_pvalue(m.mean[keep, c], se[keep, c] ** 2)
-        out.add(
-            out.summary,
-            grouping=ctx.name,
-            metric=metric,
-            kind="difference",
-            name=DISPARITY_NAMES[(metric, "difference")],
-            value=spread,
-            lower=bounds[0],
-            upper=bounds[1],
-            lowest_group=lowest,
-            highest_group=highest,
-            p_value=p_hom,
-            test="wald",
-        )
+    _, p_lo, p_hi, _ = _compare(m, value[:, 4], first, second, ctx.alpha / max(first.size, 1))
+    s_lo, s_hi = max_interval(*abs_interval(p_lo, p_hi))
+    compared = value[:, 1:]
+    lowest, highest, defined = extremes(compared, keep)
+    cols = np.arange(c)
+    se2 = m.se[keep] ** 2
+    p_hom = np.array([wald_homogeneity_pvalue(m.mean[keep, q], se2[:, q]) for q in range(1, 5)])
+    extend_summary(
+        out,
+        ctx,
+        REGRESSION_COMPARED,
+        ["difference"] * c,
+        compared[highest, cols] - compared[lowest, cols],
+        s_lo,
+        s_hi,
+        lowest,
+        highest,
+        defined,
+        p_hom,
+        ["wald"] * c,
+    )
 
 
 def _rmse_difference(
@@ -318,6 +297,6 @@ def _rmse_difference(
         se = np.sqrt(
             (np.asarray(se_mse1) / (2 * r1a)) ** 2 + (np.asarray(se_mse2) / (2 * r2a)) ** 2
         )
-    z = float(stats.norm.ppf(1.0 - alpha / 2.0))
+    z = float(special.ndtri(1.0 - alpha / 2.0))
     d = r1a - r2a
     return d, d - z * se, d + z * se

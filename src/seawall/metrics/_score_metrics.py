@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
+from scipy import special
 
 from seawall.exceptions import SeawallWarning
 from seawall.metrics._bootstrap import percentile_interval, poisson_replicates
-from seawall.metrics._comparisons import GroupingContext
+from seawall.metrics._comparisons import GroupingContext, extend_disparities, extend_summary
 from seawall.metrics._counts import CountTables, Grouping
-from seawall.metrics._definitions import DISPARITY_NAMES, SCORE_METRICS, Rows
+from seawall.metrics._definitions import SCORE_METRICS, Rows
 from seawall.metrics._scores import (
     ScoreHistogram,
     auc_by_group,
@@ -26,7 +26,7 @@ from seawall.metrics._scores import (
     histogram_metrics,
 )
 from seawall.metrics._significance import wald_homogeneity_pvalue
-from seawall.metrics._spread import abs_interval, max_interval, pairs
+from seawall.metrics._spread import abs_interval, extremes, max_interval, pairs
 
 __all__ = ["ScoreStats", "emit_score_metrics"]
 
@@ -104,21 +104,22 @@ class ScoreStats:
                 f"{scores.max():.4g}); the Brier score and calibration error need "
                 f"probabilities and are left out (NaN). AUC is computed.",
                 SeawallWarning,
-                stacklevel=4,
+                stacklevel=3,
             )
             lo, hi = scores.min(), scores.max()
             # Only AUC is read from the histogram then: any monotone map will do.
             hist_scores = (scores - lo) / (hi - lo) if hi > lo else np.zeros_like(scores)
         else:
             hist_scores = scores
+        row_cell = tables.row_cells()
         hist = build_score_histogram(
-            hist_scores, y_true, weight, tables.row_cell, tables.n_fine, n_calibration_bins
+            hist_scores, y_true, weight, row_cell, tables.n_fine, n_calibration_bins
         )
         blank = np.array([1.0, np.nan, np.nan]) if not calibrated else np.ones(3)
         order = np.argsort(scores, kind="stable")
         exact, binned = [], []
         for grouping in tables.groupings:
-            members = grouping.members[tables.row_cell]
+            members = grouping.members[row_cell]
             auc = auc_by_group(scores, y_true, weight, members, grouping.n_groups, order)
             b = _grouping_histogram_metrics(hist, grouping, hist.weight, hist.s1, hist.s2)
             b = b * blank
@@ -147,7 +148,7 @@ def _bootstrap_z_pvalue(value: float, replicates: FloatArray) -> float:
     se = float(np.std(ok, ddof=1))
     if se == 0.0:
         return 1.0 if value == 0.0 else 0.0
-    return float(2.0 * stats.norm.sf(abs(value) / se))
+    return float(2.0 * special.ndtr(-abs(value) / se))
 
 
 def emit_score_metrics(
@@ -171,72 +172,70 @@ def emit_score_metrics(
     exact, reps = stats_.exact[j], stats_.replicates[j]
     shift = exact - stats_.binned[j]
     lower, upper = percentile_interval(reps, confidence_level, shift)
-    for g, label in enumerate(ctx.labels):
-        for k, metric in enumerate(SCORE_METRICS):
-            out.add(
-                out.metrics,
-                grouping=ctx.name,
-                group=label,
-                metric=metric,
-                value=exact[g, k],
-                lower=lower[g, k],
-                upper=upper[g, k],
-                denominator=ctx.rows[g],
-                method="bootstrap",
-                small=bool(ctx.small[g]),
-            )
-    ref = ctx.ref
+    g, m = len(ctx.labels), len(SCORE_METRICS)
+    out.extend(
+        out.metrics,
+        g * m,
+        grouping=ctx.name,
+        group=[lab for lab in ctx.labels for _ in range(m)],
+        metric=list(SCORE_METRICS) * g,
+        value=exact.ravel(),
+        lower=lower.ravel(),
+        upper=upper.ravel(),
+        denominator=np.repeat(ctx.rows, m),
+        method="bootstrap",
+        small=[s for s in ctx.small.tolist() for _ in range(m)],
+    )
+    ref, others = ctx.ref, ctx.others
     diffs = reps - reps[:, [ref], :]  # (B, G, 3)
-    d_shift = shift - shift[[ref], :]
-    d_lo, d_hi = percentile_interval(diffs, confidence_level, d_shift)
-    for g in ctx.others:
-        for k, metric in enumerate(SCORE_METRICS):
-            value = float(exact[g, k] - exact[ref, k])
-            out.add(
-                out.disparities,
-                grouping=ctx.name,
-                group=ctx.labels[g],
-                reference=ctx.labels[ref],
-                metric=metric,
-                kind="difference",
-                name=DISPARITY_NAMES[(metric, "difference")],
-                value=value,
-                lower=d_lo[g, k],
-                upper=d_hi[g, k],
-                p_value=np.nan if ctx.small[g] else _bootstrap_z_pvalue(value, diffs[:, g, k]),
-                test="bootstrap-z",
-                note=ctx.note(g),
-            )
+    d_lo, d_hi = percentile_interval(diffs, confidence_level, shift - shift[[ref], :])
+    value = exact[others] - exact[ref]
+    p_value = np.array(
+        [
+            [_bootstrap_z_pvalue(float(value[i, k]), diffs[:, g_, k]) for k in range(m)]
+            for i, g_ in enumerate(others)
+        ]
+    ).reshape(len(others), m)
+    extend_disparities(
+        out,
+        ctx,
+        others,
+        SCORE_METRICS,
+        ["difference"] * m,
+        value,
+        d_lo[others],
+        d_hi[others],
+        p_value,
+        ["bootstrap-z"] * m,
+    )
     keep = ctx.judged
     first, second = pairs(keep)
     level = 1.0 - (1.0 - confidence_level) / max(first.size, 1)
     pair_reps = reps[:, first, :] - reps[:, second, :]
     p_lo, p_hi = percentile_interval(pair_reps, level, shift[first] - shift[second])
-    a_lo, a_hi = abs_interval(p_lo, p_hi)
+    s_lo, s_hi = max_interval(*abs_interval(p_lo, p_hi))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         var = np.nanvar(reps[:, keep, :], axis=0, ddof=1) if reps.shape[0] > 1 else None
-    for k, metric in enumerate(SCORE_METRICS):
-        v = exact[keep, k]
-        ok = np.isfinite(v)
-        lowest = highest = ""
-        spread = np.nan
-        if ok.sum() >= 2:
-            lo_g, hi_g = keep[ok][np.argmin(v[ok])], keep[ok][np.argmax(v[ok])]
-            lowest, highest = ctx.labels[lo_g], ctx.labels[hi_g]
-            spread = float(exact[hi_g, k] - exact[lo_g, k])
-        p = wald_homogeneity_pvalue(v, var[:, k]) if var is not None else np.nan
-        out.add(
-            out.summary,
-            grouping=ctx.name,
-            metric=metric,
-            kind="difference",
-            name=DISPARITY_NAMES[(metric, "difference")],
-            value=spread,
-            lower=max_interval(a_lo[:, k], a_hi[:, k])[0],
-            upper=max_interval(a_lo[:, k], a_hi[:, k])[1],
-            lowest_group=lowest,
-            highest_group=highest,
-            p_value=p,
-            test="bootstrap-wald",
-        )
+    lowest, highest, defined = extremes(exact, keep)
+    cols = np.arange(m)
+    p_hom = np.array(
+        [
+            wald_homogeneity_pvalue(exact[keep, k], var[:, k]) if var is not None else np.nan
+            for k in range(m)
+        ]
+    )
+    extend_summary(
+        out,
+        ctx,
+        SCORE_METRICS,
+        ["difference"] * m,
+        exact[highest, cols] - exact[lowest, cols],
+        s_lo,
+        s_hi,
+        lowest,
+        highest,
+        defined,
+        p_hom,
+        ["bootstrap-wald"] * m,
+    )

@@ -1,0 +1,169 @@
+"""``seawall audit``: the pre-deployment fairness check as a command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from seawall._io import read_table
+from seawall.audit import audit as run_audit
+from seawall.cli._errors import UserError, reports_errors
+from seawall.cli._render import print_audit_summary, progress_steps
+
+__all__ = ["audit_command"]
+
+
+def _parse_reference(values: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values:
+        col, sep, value = item.partition("=")
+        if not sep or not col or not value:
+            raise UserError(
+                f"--reference expects COLUMN=VALUE, e.g. --reference race=Caucasian; got {item!r}."
+            )
+        out[col.strip()] = value.strip()
+    return out
+
+
+@click.command("audit")
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("--label", required=True, help="Column with the true outcome (0/1).")
+@click.option("--prediction", required=True, help="Column with the model's decision (0/1).")
+@click.option("--score", default=None, help="Column with the model's score or probability.")
+@click.option(
+    "--sensitive",
+    "sensitive",
+    multiple=True,
+    required=True,
+    help="Sensitive feature column; repeat for several (their intersection is audited too).",
+)
+@click.option(
+    "--reference",
+    "references",
+    multiple=True,
+    metavar="COL=VALUE",
+    help="Reference group of a sensitive feature; default its largest group. Repeatable.",
+)
+@click.option(
+    "--positive-label",
+    default=None,
+    help="Label value that counts as positive, when labels are not 0/1.",
+)
+@click.option(
+    "--task",
+    type=click.Choice(["auto", "classification", "regression"]),
+    default="auto",
+    show_default=True,
+    help="Kind of model.",
+)
+@click.option(
+    "--min-group-size",
+    type=click.IntRange(min=0),
+    default=30,
+    show_default=True,
+    help="Smaller groups are shown but not judged.",
+)
+@click.option(
+    "--fail-on",
+    "fail_on",
+    multiple=True,
+    metavar="EXPR",
+    help="Gate, e.g. 'disparate_impact<0.8': exit 1 when it is breached significantly. Repeatable.",
+)
+@click.option(
+    "--confidence-level",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.95,
+    show_default=True,
+    help="Level of every interval.",
+)
+@click.option(
+    "--correction",
+    type=click.Choice(["holm", "bh", "none"]),
+    default="holm",
+    show_default=True,
+    help="Multiple-testing correction of p-values.",
+)
+@click.option(
+    "--n-bootstrap",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    help="Bootstrap replicates for score-based intervals.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Random seed of the bootstrap.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Directory for report.html and audit.json.",
+)
+@reports_errors
+def audit_command(
+    data: Path,
+    label: str,
+    prediction: str,
+    score: str | None,
+    sensitive: tuple[str, ...],
+    references: tuple[str, ...],
+    positive_label: str | None,
+    task: str,
+    min_group_size: int,
+    fail_on: tuple[str, ...],
+    confidence_level: float,
+    correction: str,
+    n_bootstrap: int,
+    seed: int,
+    out_dir: Path,
+) -> None:
+    """Audit a model's decisions in DATA (CSV or Parquet) for group fairness.
+
+    Writes OUT/report.html (a self-contained report) and OUT/audit.json (every
+    number with its interval and p-value, the parameters, the seed and a
+    fingerprint of the data). Exits 1 when a --fail-on gate fails, 2 on bad
+    input, 0 otherwise.
+
+    \b
+    Example:
+      seawall audit preds.csv --label y --prediction approved \\
+        --sensitive race --sensitive sex --fail-on 'disparate_impact<0.8' --out audit/
+    """
+    from seawall.reports import write_report
+
+    reference = _parse_reference(references)
+    console = Console(stderr=True)
+    with progress_steps(console, 5) as advance:
+        advance(f"reading {data}")
+        frame = read_table(data)
+        result = run_audit(
+            frame,
+            label=label,
+            prediction=prediction,
+            score=score,
+            sensitive=sensitive,
+            positive_label=positive_label,
+            reference=reference or None,
+            task=task,  # type: ignore[arg-type]
+            min_group_size=min_group_size,
+            gates=fail_on,
+            confidence_level=confidence_level,
+            correction=correction,  # type: ignore[arg-type]
+            n_bootstrap=n_bootstrap,
+            random_state=seed,
+            source=data,
+            progress=advance,
+        )
+        advance("writing the report")
+        paths = write_report(result, out_dir)
+    print_audit_summary(Console(), result, paths.html, paths.json)
+    if not result.passed:
+        raise SystemExit(1)

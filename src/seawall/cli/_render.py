@@ -1,0 +1,119 @@
+"""Terminal output shared by the commands: progress and audit summaries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from seawall.audit import AuditResult
+
+__all__ = ["print_audit_summary", "progress_steps"]
+
+_STATUS_STYLE = {
+    "fail": "bold red",
+    "inconclusive": "yellow",
+    "pass": "green",
+    "not judged": "dim",
+    "fails": "bold red",
+    "passes": "green",
+}
+
+
+@contextmanager
+def progress_steps(console: Console, total: int) -> Iterator[Callable[[str], None]]:
+    """A progress bar over ``total`` named steps; yields ``advance(description)``.
+
+    Parameters
+    ----------
+    console : rich.console.Console
+        Where to draw (standard error, so standard output stays clean).
+    total : int
+        The number of steps.
+
+    Yields
+    ------
+    callable
+        Call with a description at the start of each step.
+    """
+    progress = Progress(
+        TextColumn("[bold blue]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task("starting", total=total)
+        started = False
+
+        def advance(description: str) -> None:
+            nonlocal started
+            if started:
+                progress.advance(task)
+            started = True
+            progress.update(task, description=description)
+
+        yield advance
+        progress.update(task, completed=total)
+
+
+def _interval(v: float, lo: float, hi: float, digits: int = 3) -> str:
+    def f(x: float) -> str:
+        return "—" if x != x else f"{x:.{digits}f}"
+
+    return f"{f(v)} [{f(lo)}, {f(hi)}]"
+
+
+def print_audit_summary(console: Console, result: AuditResult, html: Path, json: Path) -> None:
+    """Print the findings, gates and four-fifths verdicts of an audit.
+
+    Parameters
+    ----------
+    console : rich.console.Console
+        Where to print.
+    result : AuditResult
+        The audit.
+    html, json : Path
+        The files written.
+    """
+    level = f"{100 * result.metrics.confidence_level:g}%"
+    console.print(f"[bold]Findings[/bold] ({result.n_rows:,} rows, {result.parameters.task})")
+    for finding in result.findings:
+        console.print(f"  • {finding.text}", highlight=False)
+    if result.four_fifths:
+        table = Table(title=f"Four-fifths rule (lowest / highest selection rate, {level} CI)")
+        for col in ("grouping", "ratio", "lowest", "highest", "verdict"):
+            table.add_column(col)
+        for f in result.four_fifths:
+            style = _STATUS_STYLE.get(f.verdict, "")
+            table.add_row(
+                f.grouping,
+                _interval(f.ratio, f.lower, f.upper),
+                f.lowest_group,
+                f.highest_group,
+                f"[{style}]{f.verdict}[/]",
+            )
+        console.print(table)
+    if result.gates:
+        table = Table(title="Gates (interval at the Bonferroni-corrected level)")
+        for col in ("gate", "grouping", "value", "between", "status"):
+            table.add_column(col)
+        for g in result.gates:
+            style = _STATUS_STYLE.get(g.status, "")
+            table.add_row(
+                g.gate,
+                g.grouping,
+                _interval(g.value, g.lower, g.upper),
+                f"{g.lowest_group} / {g.highest_group}",
+                f"[{style}]{g.status}[/]",
+            )
+        console.print(table)
+        verdict = "[bold green]PASSED[/]" if result.passed else "[bold red]FAILED[/]"
+        console.print(f"Gates: {verdict}")
+    console.print(f"Report: {html}\nJSON:   {json}", highlight=False)

@@ -1,0 +1,86 @@
+"""The public API of every package is pinned: a change here is a deliberate decision."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+PUBLIC = {
+    "seawall": ["__version__"],
+    "seawall.exceptions": [
+        "ConfigError",
+        "DataValidationError",
+        "InsufficientDataError",
+        "InvalidParameterError",
+        "SeawallError",
+        "SeawallWarning",
+        "StorageError",
+    ],
+    "seawall.metrics": [
+        "DISPARITY_NAMES",
+        "PROPORTION_METRICS",
+        "REGRESSION_METRICS",
+        "SCORE_METRICS",
+        "DisparityTable",
+        "Estimate",
+        "GroupMetrics",
+        "GroupTable",
+        "MetricTable",
+        "SummaryTable",
+        "adjust_pvalues",
+        "group_metrics",
+        "katz_ratio_interval",
+        "newcombe_interval",
+        "regression_metrics",
+        "two_proportion_pvalue",
+        "wilson_interval",
+    ],
+    "seawall.audit": [
+        "AuditParameters",
+        "AuditResult",
+        "Finding",
+        "FourFifths",
+        "Gate",
+        "GateResult",
+        "audit",
+        "gate_names",
+        "parse_gate",
+    ],
+    "seawall.datasets": ["make_health", "make_lending"],
+    "seawall.reports": ["ReportPaths", "render_html", "write_report"],
+    "seawall.cli": ["cli", "main"],
+}
+
+
+@pytest.mark.parametrize("module", sorted(PUBLIC))
+def test_all_is_pinned(module: str) -> None:
+    mod = importlib.import_module(module)
+    assert sorted(mod.__all__) == sorted(PUBLIC[module])
+    for name in mod.__all__:
+        assert hasattr(mod, name), f"{module}.{name} is in __all__ but missing"
+
+
+@pytest.mark.parametrize("module", sorted(PUBLIC))
+def test_public_objects_are_documented(module: str) -> None:
+    mod = importlib.import_module(module)
+    assert mod.__doc__ and mod.__doc__.strip()
+    for name in mod.__all__:
+        obj = getattr(mod, name)
+        if callable(obj) and not isinstance(obj, type(PUBLIC)):
+            assert obj.__doc__ and len(obj.__doc__.strip()) > 20, f"{module}.{name}"
+
+
+def test_core_does_not_import_the_edges() -> None:
+    """Dependencies point inward: metrics and audit never import cli or reports."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, seawall.metrics, seawall.audit, seawall.datasets;"
+        "bad = [m for m in sys.modules if m.startswith(('seawall.cli', 'seawall.reports',"
+        " 'seawall.storage', 'seawall.service'))];"
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
