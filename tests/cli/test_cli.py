@@ -25,8 +25,19 @@ def data_file(tmp_path: Path, rng: np.random.Generator) -> Path:
 
 
 def _audit(runner: CliRunner, data: Path, out: Path, *extra: str):
-    args = ["audit", str(data), "--label", "y", "--prediction", "pred", "--sensitive", "group",
-            "--out", str(out), *extra]
+    args = [
+        "audit",
+        str(data),
+        "--label",
+        "y",
+        "--prediction",
+        "pred",
+        "--sensitive",
+        "group",
+        "--out",
+        str(out),
+        *extra,
+    ]
     return runner.invoke(cli, args)
 
 
@@ -37,7 +48,8 @@ def test_audit_writes_report_and_json(data_file: Path, tmp_path: Path) -> None:
     assert doc["passed"] is True
     html = (tmp_path / "out" / "report.html").read_text()
     assert "<html" in html
-    assert "Selection rate for group = b" in result.output
+    assert "Selection rate for group = " in result.output
+    assert "95% CI" in result.output
 
 
 def test_failed_gate_exits_1(data_file: Path, tmp_path: Path) -> None:
@@ -84,9 +96,23 @@ def test_unreadable_file_exit_2(tmp_path: Path) -> None:
 def test_console_script_prints_no_traceback(tmp_path: Path) -> None:
     """Through a real process: stderr has the message, no traceback, status 2."""
     proc = subprocess.run(
-        [sys.executable, "-m", "seawall", "audit", str(tmp_path / "missing.csv"), "--label", "y",
-         "--prediction", "p", "--sensitive", "g", "--out", str(tmp_path / "o")],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "seawall",
+            "audit",
+            str(tmp_path / "missing.csv"),
+            "--label",
+            "y",
+            "--prediction",
+            "p",
+            "--sensitive",
+            "g",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 2
     assert "does not exist" in proc.stderr

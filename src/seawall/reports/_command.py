@@ -1,0 +1,84 @@
+"""The ``seawall audit`` command line that repeats an audit."""
+
+from __future__ import annotations
+
+import shlex
+
+from seawall.audit import AuditParameters
+
+__all__ = ["DATA_PLACEHOLDER", "OUT_PLACEHOLDER", "audit_command"]
+
+#: Stands in for the data file when the audit ran on an in-memory table.
+DATA_PLACEHOLDER = "DATA"
+#: The output directory written into the command.
+OUT_PLACEHOLDER = "seawall-report"
+
+
+def audit_command(params: AuditParameters, source: str | None, *, multiline: bool = False) -> str:
+    r"""The shell command that runs the same audit again.
+
+    Every parameter is written out, defaults included, so the command does not
+    depend on the defaults of a later version.
+
+    Parameters
+    ----------
+    params : AuditParameters
+        The audit's parameters.
+    source : str or None
+        The data file; ``DATA`` is written when the data came from memory.
+    multiline : bool, default=False
+        Put each option on its own line, continued with a backslash.
+
+    Returns
+    -------
+    str
+        A POSIX shell command, each argument quoted as needed.
+
+    Examples
+    --------
+    >>> from seawall.audit import AuditParameters
+    >>> p = AuditParameters(label="y", prediction="p", score=None, sensitive=("sex", "race"),
+    ...     positive_label=None, reference=(("sex", "male"),), task="classification",
+    ...     min_group_size=30, confidence_level=0.95, correction="holm", n_bootstrap=1000,
+    ...     random_state=0, gates=("disparate_impact<0.8",))
+    >>> print(audit_command(p, "loans.csv"))  # doctest: +NORMALIZE_WHITESPACE
+    seawall audit loans.csv --label y --prediction p --sensitive sex --sensitive race
+    --reference sex=male --task classification --min-group-size 30
+    --fail-on 'disparate_impact<0.8' --confidence-level 0.95 --correction holm
+    --n-bootstrap 1000 --seed 0 --out seawall-report
+    >>> lines = audit_command(p, None, multiline=True).splitlines()
+    >>> lines[0], lines[1], len(lines)
+    ('seawall audit DATA \\', '  --label y \\', 14)
+    """
+    data = source if source is not None else DATA_PLACEHOLDER
+    args: list[str] = ["seawall", "audit", data]
+    args += ["--label", params.label, "--prediction", params.prediction]
+    if params.score is not None:
+        args += ["--score", params.score]
+    for feature in params.sensitive:
+        args += ["--sensitive", feature]
+    for feature, group in params.reference:
+        args += ["--reference", f"{feature}={group}"]
+    if params.positive_label is not None:
+        args += ["--positive-label", params.positive_label]
+    args += ["--task", params.task, "--min-group-size", str(params.min_group_size)]
+    for gate in params.gates:
+        args += ["--fail-on", gate]
+    args += [
+        "--confidence-level",
+        repr(float(params.confidence_level)),
+        "--correction",
+        params.correction,
+        "--n-bootstrap",
+        str(params.n_bootstrap),
+        "--seed",
+        str(params.random_state),
+        "--out",
+        OUT_PLACEHOLDER,
+    ]
+    if not multiline:
+        return " ".join(shlex.quote(a) for a in args)
+    # Options start a new line; every option here takes exactly one value.
+    head = " ".join(shlex.quote(a) for a in args[:3])
+    pairs = [f"{args[k]} {shlex.quote(args[k + 1])}" for k in range(3, len(args), 2)]
+    return " \\\n  ".join([head, *pairs])

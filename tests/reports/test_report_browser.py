@@ -1,0 +1,117 @@
+"""Open the report in a real browser (the system Chromium) and check that it renders offline.
+
+Needs the ``chromium`` Debian package (``/usr/bin/chromium``) and the ``playwright``
+Python package; Playwright's own browser download is not used. Skipped, with the
+reason, when either is missing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from seawall.audit import AuditResult
+from seawall.reports import write_report
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+#: Where the full-page screenshot goes, for a person to look at.
+SCREENSHOT = Path(os.environ.get("SEAWALL_REPORT_SCREENSHOT", "/tmp/report.png"))
+
+sync_api = pytest.importorskip(
+    "playwright.sync_api",
+    reason="the playwright Python package is not installed (pip install playwright)",
+)
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"{CHROMIUM} is missing; install Debian's chromium package (apt-get install chromium)",
+        allow_module_level=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+def _open(browser: Any, html: Path) -> tuple[Any, dict[str, list[str]]]:
+    page = browser.new_page(viewport={"width": 1320, "height": 1000})
+    seen: dict[str, list[str]] = {"errors": [], "requests": [], "failed": [], "dialogs": []}
+    page.on(
+        "console",
+        lambda m: seen["errors"].append(m.text) if m.type in ("error", "warning") else None,
+    )
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    page.on("request", lambda r: seen["requests"].append(r.url))
+    page.on("requestfailed", lambda r: seen["failed"].append(r.url))
+
+    def on_dialog(d: Any) -> None:
+        seen["dialogs"].append(d.message)
+        d.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.goto(html.resolve().as_uri(), wait_until="load")
+    page.wait_for_function(
+        "(() => { const divs = [...document.querySelectorAll('.plotly-graph-div')];"
+        " return divs.length > 0 && divs.every(d => d.querySelector('.main-svg')); })()",
+        timeout=30_000,
+    )
+    return page, seen
+
+
+@pytest.mark.parametrize("name", ["classification_audit", "regression_audit"])
+def test_report_renders_offline(
+    name: str, browser: Any, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    result: AuditResult = request.getfixturevalue(name)
+    paths = write_report(result, tmp_path)
+    page, seen = _open(browser, paths.html)
+    try:
+        n_groupings = len(set(result.metrics.groups.grouping))
+        assert page.locator(".plotly-graph-div").count() == 2 * n_groupings
+        assert page.locator(".plot-container").count() == 2 * n_groupings
+        # Every chart drew its points and error bars.
+        for div in page.locator(".plotly-graph-div").all():
+            assert div.locator(".scatterlayer .point").count() > 0
+            assert div.locator(".errorbar").count() > 0
+        assert page.locator(".verdict-word").inner_text() == ("PASS" if result.passed else "FAIL")
+        assert seen["errors"] == []
+        assert seen["failed"] == []
+        assert seen["dialogs"] == []  # no label ran as script
+        assert seen["requests"] == [paths.html.resolve().as_uri()]  # nothing else was loaded
+        if name == "classification_audit":
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT), full_page=True)
+            assert SCREENSHOT.stat().st_size > 10_000
+    finally:
+        page.close()
+
+
+def test_hostile_labels_show_as_text(
+    browser: Any, classification_audit: AuditResult, tmp_path: Path, hostile_labels: tuple[str, str]
+) -> None:
+    paths = write_report(classification_audit, tmp_path)
+    page, seen = _open(browser, paths.html)
+    try:
+        text = page.locator("body").inner_text()
+        for label in hostile_labels:
+            assert label in text  # shown literally, as text
+        ticks = page.locator("#rates-0 .ytick text").all_text_contents()
+        for label in hostile_labels:  # and on the chart's axis, decoded
+            assert any(label in t for t in ticks), (label, ticks)
+        assert seen["dialogs"] == []
+    finally:
+        page.close()
