@@ -268,6 +268,9 @@ def to_1d(x: object, name: str) -> np.ndarray[Any, Any]:
         )
     else:
         arr = np.asarray(list(x))
+        if arr.dtype.kind in "US":
+            # Mixed text and missing values would become the text 'nan'/'None'.
+            arr = np.asarray(list(x), dtype=object)
     if arr.ndim == 2 and 1 in arr.shape:
         arr = arr.reshape(-1)
     if arr.ndim != 1:
@@ -560,7 +563,8 @@ def _split_columns(x: Any, name: str) -> list[tuple[str, object]]:
     """Split sensitive features into named one-dimensional columns."""
     mod = _module_of(x)
     if isinstance(x, pd.DataFrame):
-        return [(str(c), x[c]) for c in x.columns]
+        # By position: a repeated name must reach the duplicate check as two columns.
+        return [(str(c), x.iloc[:, j]) for j, c in enumerate(x.columns)]
     if mod == "polars" and hasattr(x, "columns") and hasattr(x, "get_column"):
         return [(str(c), x.get_column(c)) for c in x.columns]
     if mod == "pyarrow" and hasattr(x, "column_names"):

@@ -17,7 +17,7 @@ from seawall._validation import (
 )
 from seawall.exceptions import DataValidationError, InsufficientDataError
 from seawall.metrics._comparisons import GroupingContext
-from seawall.metrics._counts import VALUE_SEP, CountTables, Grouping
+from seawall.metrics._counts import VALUE_SEP, CountTables, Grouping, build_count_tables
 from seawall.metrics._definitions import Rows
 from seawall.metrics._result import (
     DisparityTable,
@@ -33,6 +33,7 @@ __all__ = [
     "CommonParams",
     "adjusted_columns",
     "build_result",
+    "checked_count_tables",
     "frozen_columns",
     "grouping_context",
     "resolve_references",
@@ -214,6 +215,47 @@ def sensitive_columns(sensitive_features: object, n: int) -> list[GroupColumn]:
                 f"comparing groups needs at least two. Check the column or drop it."
             )
     return columns
+
+
+def checked_count_tables(
+    columns: list[GroupColumn],
+    outcome: npt.NDArray[np.integer[Any]],
+    n_outcomes: int,
+    sample_weight: FloatArray | None,
+) -> CountTables:
+    """Count the rows (see ``build_count_tables``); every feature must keep two groups.
+
+    Parameters
+    ----------
+    columns : list of GroupColumn
+        The sensitive features.
+    outcome : ndarray of int, shape (n_rows,)
+        Each row's outcome.
+    n_outcomes : int
+        The number of outcomes.
+    sample_weight : ndarray of float64 or None
+        Row weights.
+
+    Returns
+    -------
+    CountTables
+        The counts.
+
+    Raises
+    ------
+    DataValidationError
+        When a feature has a single observed value (e.g. a categorical column
+        with one used category).
+    """
+    tables = build_count_tables(columns, outcome, n_outcomes, sample_weight)
+    for grouping in tables.groupings[: len(columns)]:
+        if grouping.n_groups < 2:
+            raise DataValidationError(
+                f"sensitive feature {grouping.name!r} has a single group "
+                f"{grouping.labels[0]!r} in the data; comparing groups needs at least two. "
+                f"Check the column or drop it."
+            )
+    return tables
 
 
 def grouping_context(

@@ -12,12 +12,13 @@ from seawall._validation import check_lengths, check_real, to_binary, to_float, 
 from seawall.metrics._assembly import (
     CommonParams,
     build_result,
+    checked_count_tables,
     grouping_context,
     resolve_references,
     sensitive_columns,
 )
 from seawall.metrics._comparisons import GroupingContext, Rates, emit_pairwise, emit_summary
-from seawall.metrics._counts import CountTables, Grouping, build_count_tables
+from seawall.metrics._counts import CountTables, Grouping
 from seawall.metrics._definitions import DEN, METRIC_INDEX, NUM, Rows
 from seawall.metrics._intervals import normal_quantile, wilson_interval
 from seawall.metrics._result import GroupMetrics
@@ -170,7 +171,7 @@ def group_metrics(
         scores = to_float(y_score, "y_score")
         check_lengths({"y_true": n, "y_score": scores.size})
 
-    tables = build_count_tables(columns, (yt << 1) | yp, 4, weight)
+    tables = checked_count_tables(columns, (yt << 1) | yp, 4, weight)
     z = normal_quantile(params.level)
     computed = [_rates(tables, grouping, z) for grouping in tables.groupings]
     refs = resolve_references(reference, tables, [rows for _, rows in computed])

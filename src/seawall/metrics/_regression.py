@@ -14,12 +14,13 @@ from seawall._validation import check_lengths, to_float, to_weights
 from seawall.metrics._assembly import (
     CommonParams,
     build_result,
+    checked_count_tables,
     grouping_context,
     resolve_references,
     sensitive_columns,
 )
 from seawall.metrics._comparisons import GroupingContext, extend_disparities, extend_summary
-from seawall.metrics._counts import CountTables, Grouping, build_count_tables
+from seawall.metrics._counts import CountTables, Grouping
 from seawall.metrics._definitions import (
     REGRESSION_COMPARED,
     REGRESSION_METRICS,
@@ -164,7 +165,7 @@ def regression_metrics(
     n = check_lengths({"y_true": yt.size, "y_pred": yp.size})
     weight = to_weights(sample_weight, n)
     columns = sensitive_columns(sensitive_features, n)
-    tables = build_count_tables(columns, np.zeros(n, dtype=np.int8), 1, weight)
+    tables = checked_count_tables(columns, np.zeros(n, dtype=np.int8), 1, weight)
 
     err = yp - yt
     quantities = np.stack([yt, yp, err, np.abs(err), err * err])  # (5, n)
