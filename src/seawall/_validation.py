@@ -532,7 +532,7 @@ def _codes(values: object, name: str) -> GroupColumn:
         # after counting, which is cheaper than a pass over the rows here.
         raw = values.cat.codes.to_numpy()
         cats = [_label(c) for c in values.cat.categories]
-        if values.hasnans:
+        if (raw < 0).any():
             raw = np.where(raw < 0, len(cats), raw)
             cats.append(MISSING_LABEL)
         return GroupColumn(name, raw, tuple(cats))

@@ -18,12 +18,16 @@ from seawall.audit._fingerprint import data_fingerprint, environment_versions
 from seawall.audit._gates import Gate, evaluate_gates, parse_gate
 from seawall.audit._result import AuditParameters, AuditResult
 from seawall.exceptions import DataValidationError, InvalidParameterError
-from seawall.metrics import DISPARITY_NAMES, GroupMetrics, group_metrics, regression_metrics
+from seawall.metrics import (
+    DISPARITY_NAMES,
+    REGRESSION_METRICS,
+    SCORE_METRICS,
+    GroupMetrics,
+    group_metrics,
+    regression_metrics,
+)
 
 __all__ = ["audit", "gate_names"]
-
-_PROPORTIONS = ("selection_rate", "tpr", "fpr", "fnr", "precision", "error_rate")
-_REGRESSION = ("mean_prediction", "mean_error", "mae", "rmse")
 
 
 def gate_names(task: str, with_score: bool) -> list[str]:
@@ -46,13 +50,15 @@ def gate_names(task: str, with_score: bool) -> list[str]:
     >>> "disparate_impact" in gate_names("classification", False)
     True
     """
-    if task == "regression":
-        wanted = set(_REGRESSION)
-    else:
-        wanted = set(_PROPORTIONS) | {"equalized_odds"}
-        if with_score:
-            wanted |= {"auc", "brier", "ece"}
-    return sorted(name for (metric, _), name in DISPARITY_NAMES.items() if metric in wanted)
+
+    def wanted(metric: str) -> bool:
+        if task == "regression":
+            return metric in REGRESSION_METRICS
+        if metric in SCORE_METRICS:
+            return with_score
+        return metric not in REGRESSION_METRICS
+
+    return sorted(name for (metric, _), name in DISPARITY_NAMES.items() if wanted(metric))
 
 
 def _as_pandas(data: object) -> pd.DataFrame:

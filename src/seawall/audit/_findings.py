@@ -18,6 +18,7 @@ LABELS = {
     "fpr": "False positive rate (FPR)",
     "fnr": "False negative rate (FNR)",
     "precision": "Precision",
+    "accuracy": "Accuracy",
     "error_rate": "Error rate",
     "equalized_odds": "Equalized-odds gap (larger of TPR and FPR gaps)",
     "auc": "ROC AUC",
@@ -177,6 +178,8 @@ def describe_findings(metrics: GroupMetrics, per_grouping: int = 5) -> tuple[Fin
             d.kind[i] == "difference" and (d.metric[i], "ratio") in DISPARITY_NAMES
         ):
             continue  # for proportions the ratio row says it
+        if d.metric[i] == "accuracy":
+            continue  # the same test as the error rate, which is stated
         label = LABELS.get(d.metric[i], d.metric[i])
         who = f"{d.grouping[i]} = {d.group[i]}"
         ref = d.reference[i]

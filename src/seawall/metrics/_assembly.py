@@ -16,9 +16,9 @@ from seawall._validation import (
     to_group_columns,
 )
 from seawall.exceptions import DataValidationError, InsufficientDataError
-from seawall.metrics._comparisons import GroupingContext
-from seawall.metrics._counts import VALUE_SEP, CountTables, Grouping, build_count_tables
-from seawall.metrics._definitions import Rows
+from seawall.metrics._block import Block
+from seawall.metrics._counts import VALUE_SEP, CountTables, build_count_tables
+from seawall.metrics._definitions import SAME_TEST, Rows
 from seawall.metrics._result import (
     DisparityTable,
     GroupMetrics,
@@ -35,7 +35,7 @@ __all__ = [
     "build_result",
     "checked_count_tables",
     "frozen_columns",
-    "grouping_context",
+    "make_block",
     "resolve_references",
     "sensitive_columns",
 ]
@@ -149,18 +149,23 @@ def adjusted_columns(
 ) -> dict[str, Any]:
     """The table's columns, frozen, with p-values adjusted once per test.
 
-    A difference and its ratio share one test (rows with the same ``key``).
+    A difference and its ratio share one test (rows with the same ``key``), and
+    so do metrics that are complements (``SAME_TEST``).
     """
     columns = frozen_columns(table)
     raw = columns.get("p_value", frozen_array([]))
-    keys = list(zip(*(columns[c] for c in key), strict=True)) if raw.size else []
+    parts = [
+        tuple(SAME_TEST.get(v, v) for v in columns[c]) if c == "metric" else columns[c] for c in key
+    ]
+    keys = list(zip(*parts, strict=True)) if raw.size else []
     ids: dict[tuple[object, ...], int] = {}
     test_of_row = np.fromiter((ids.setdefault(k, len(ids)) for k in keys), np.intp, len(keys))
     first_row = np.zeros(len(ids), dtype=np.intp)
     first_row[test_of_row[::-1]] = np.arange(len(keys) - 1, -1, -1)
     adjusted = adjust_pvalues(raw[first_row], method)  # type: ignore[arg-type]
     p_adj = adjusted[test_of_row]
-    columns["p_value"] = raw
+    # Rows of one test show one p-value (complements can differ in the last bit).
+    columns["p_value"] = frozen_array(raw[first_row][test_of_row])
     columns["p_adjusted"] = frozen_array(p_adj)
     columns["significant"] = tuple((np.isfinite(p_adj) & (p_adj < alpha)).tolist())
     return columns
@@ -258,44 +263,47 @@ def checked_count_tables(
     return tables
 
 
-def grouping_context(
-    grouping: Grouping, rows: FloatArray, ref: int, params: CommonParams
-) -> GroupingContext:
-    """The context of one grouping's comparisons; its reference must be judged.
+def make_block(
+    tables: CountTables, sizes: list[FloatArray], refs: list[int], params: CommonParams
+) -> Block:
+    """Stack every grouping's groups into one block; each reference must be judged.
 
     Parameters
     ----------
-    grouping : Grouping
-        The grouping.
-    rows : ndarray of float64, shape (n_groups,)
-        Its group sizes.
-    ref : int
-        Its reference group.
+    tables : CountTables
+        The groupings.
+    sizes : list of ndarray of float64
+        Each grouping's group sizes (rows).
+    refs : list of int
+        Each grouping's reference group (index within the grouping).
     params : CommonParams
         The shared parameters.
 
     Returns
     -------
-    GroupingContext
-        The context.
+    Block
+        The stacked groups.
 
     Raises
     ------
     InsufficientDataError
-        When the reference group is smaller than ``min_group_size``.
+        When a reference group is smaller than ``min_group_size``.
     """
-    if rows[ref] < params.min_size:
-        raise InsufficientDataError(
-            f"the reference group {grouping.labels[ref]!r} of {grouping.name!r} has "
-            f"{int(rows[ref])} rows, fewer than min_group_size={params.min_size}; choose a "
-            f"larger reference group or lower min_group_size."
-        )
-    return GroupingContext(
-        name=grouping.name,
-        labels=grouping.labels,
-        rows=rows,
-        small=rows < params.min_size,
-        ref=ref,
+    offsets = np.cumsum([0] + [g.n_groups for g in tables.groupings])
+    for grouping, rows, ref in zip(tables.groupings, sizes, refs, strict=True):
+        if rows[ref] < params.min_size:
+            raise InsufficientDataError(
+                f"the reference group {grouping.labels[ref]!r} of {grouping.name!r} has "
+                f"{int(rows[ref])} rows, fewer than min_group_size={params.min_size}; choose "
+                f"a larger reference group or lower min_group_size."
+            )
+    counts = [g.n_groups for g in tables.groupings]
+    return Block(
+        names=tuple(g.name for g in tables.groupings),
+        grouping=np.repeat(np.arange(len(counts), dtype=np.intp), counts),
+        labels=tuple(lab for g in tables.groupings for lab in g.labels),
+        rows=np.concatenate(sizes).astype(np.float64),
+        ref=np.repeat(offsets[:-1] + np.asarray(refs), counts).astype(np.intp),
         alpha=1.0 - params.level,
         min_size=params.min_size,
     )

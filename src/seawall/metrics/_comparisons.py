@@ -2,49 +2,39 @@
 
 Pairwise: Newcombe intervals for differences, Katz for ratios, Fisher or z
 tests. Equalized odds (the larger of the TPR and FPR gaps) and the spread of
-every grouping get simultaneous (Bonferroni) intervals built from the pairwise
-ones, and a chi-square test of homogeneity.
+every grouping (the largest gap between two judged groups) get intervals built
+from the pairwise ones. The bound that a data-chosen pair could break is
+Bonferroni-corrected; the other only has to hold for the one (unknown but
+fixed) pair that attains the true extreme, so it keeps the nominal level. The
+spreads are tested with a chi-square test of homogeneity.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-from seawall.metrics._definitions import COMPARED, DISPARITY_NAMES, METRIC_INDEX, Rows
+from seawall.metrics._block import Block, grouped_extreme, grouped_sum, z_value
+from seawall.metrics._definitions import COMPARED, METRIC_INDEX, Rows
 from seawall.metrics._intervals import katz_ratio_interval, newcombe_interval
 from seawall.metrics._significance import two_proportion_pvalue
-from seawall.metrics._spread import (
-    abs_interval,
-    extremes,
-    max_interval,
-    pairs,
-    symmetric_ratio_interval,
-)
+from seawall.metrics._spread import abs_interval, symmetric_ratio_interval
 
-__all__ = [
-    "GroupingContext",
-    "Rates",
-    "emit_pairwise",
-    "emit_summary",
-    "extend_disparities",
-    "extend_summary",
-]
+__all__ = ["Rates", "emit_pairwise", "emit_summary"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 _COLS = [METRIC_INDEX[m] for m in COMPARED]
 _TPR, _FPR = COMPARED.index("tpr"), COMPARED.index("fpr")
+_EO = [_TPR, _FPR]
 
 
 @dataclass(frozen=True, slots=True)
 class Rates:
-    """Every proportion of one grouping, each array of shape (n_groups, n_metrics).
+    """Every proportion of every group of the block, each of shape (n, n_metrics).
 
     ``successes`` and ``trials`` are effective counts (Kish) when rows are weighted.
     """
@@ -56,283 +46,157 @@ class Rates:
     upper: FloatArray
 
 
-@dataclass(frozen=True, slots=True)
-class GroupingContext:
-    """What the comparisons of one grouping need to know."""
-
-    name: str
-    labels: tuple[str, ...]
-    rows: FloatArray
-    small: npt.NDArray[np.bool_]
-    ref: int
-    alpha: float
-    min_size: int
-
-    @property
-    def others(self) -> IntArray:
-        """Every group but the reference."""
-        return np.array([g for g in range(len(self.labels)) if g != self.ref], dtype=np.intp)
-
-    @property
-    def judged(self) -> IntArray:
-        """Every group large enough to judge."""
-        return np.flatnonzero(~self.small)
-
-    def note(self, g: int) -> str:
-        """Why group ``g`` is not judged, or an empty string."""
-        if not self.small[g]:
-            return ""
-        return f"too small to judge: {int(self.rows[g])} rows < min_group_size={self.min_size}"
+def _both(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Interleave columns: each metric's difference, then its ratio."""
+    return np.stack([a, b], axis=-1).reshape(*a.shape[:-1], -1)
 
 
-@functools.lru_cache(maxsize=64)
-def _z(alpha: float) -> float:
-    return float(special.ndtri(1.0 - alpha / 2.0))
-
-
-def extend_disparities(
-    out: Rows,
-    ctx: GroupingContext,
-    groups: IntArray,
-    metrics: Sequence[str],
-    kinds: Sequence[str],
-    value: FloatArray,
-    lower: FloatArray,
-    upper: FloatArray,
-    p_value: FloatArray,
-    test: npt.NDArray[np.str_] | Sequence[str],
-) -> None:
-    """Append a (groups x columns) block of comparisons with the reference.
+def emit_pairwise(out: Rows, block: Block, rates: Rates, exact_allowed: bool) -> None:
+    """Add every group's comparison with its reference to ``out.disparities``.
 
     Parameters
     ----------
     out : Rows
         The accumulator.
-    ctx : GroupingContext
-        The grouping.
-    groups : ndarray of intp, shape (k,)
-        The compared groups (rows of the block).
-    metrics, kinds : sequence of str, length m
-        Each column's metric and form.
-    value, lower, upper, p_value : ndarray of float64, shape (k, m)
-        The block; p-values of groups too small to judge are dropped (NaN).
-    test : array of str, shape (k, m), or sequence of length m
-        The test behind each p-value.
-    """
-    k, m = len(groups), len(metrics)
-    if k == 0:
-        return
-    small = ctx.small[groups]
-    p = np.where(small[:, None], np.nan, p_value)
-    tests = np.broadcast_to(np.asarray(test, dtype=object), (k, m)).ravel().tolist()
-    out.extend(
-        out.disparities,
-        k * m,
-        grouping=ctx.name,
-        group=np.repeat(np.asarray(ctx.labels, dtype=object)[groups], m).tolist(),
-        reference=ctx.labels[ctx.ref],
-        metric=list(metrics) * k,
-        kind=list(kinds) * k,
-        name=[DISPARITY_NAMES[(mt, kd)] for mt, kd in zip(metrics, kinds, strict=True)] * k,
-        value=value.ravel(),
-        lower=lower.ravel(),
-        upper=upper.ravel(),
-        p_value=p.ravel(),
-        test=tests,
-        note=np.repeat(np.asarray([ctx.note(int(g)) for g in groups], dtype=object), m).tolist(),
-    )
-
-
-def emit_pairwise(out: Rows, ctx: GroupingContext, rates: Rates, exact_allowed: bool) -> None:
-    """Add every group's comparison with the reference to ``out.disparities``.
-
-    Parameters
-    ----------
-    out : Rows
-        The accumulator.
-    ctx : GroupingContext
-        The grouping.
+    block : Block
+        The groups.
     rates : Rates
-        Its proportions.
+        Their proportions.
     exact_allowed : bool
         Whether counts are whole (unweighted), so Fisher's test applies to small cells.
     """
-    others, ref = ctx.others, ctx.ref
+    others = block.others
     if others.size == 0:
         return
+    ref = block.ref[others]
     x1, n1 = rates.successes[others][:, _COLS], rates.trials[others][:, _COLS]
-    x2 = np.broadcast_to(rates.successes[ref, _COLS], x1.shape)
-    n2 = np.broadcast_to(rates.trials[ref, _COLS], n1.shape)
-    z = _z(ctx.alpha)
+    x2, n2 = rates.successes[ref][:, _COLS], rates.trials[ref][:, _COLS]
+    z = z_value(block.alpha)
     d_lo, d_hi = newcombe_interval(x1, n1, x2, n2, z)
     r_lo, r_hi = katz_ratio_interval(x1, n1, x2, n2, z)
     pv, exact = two_proportion_pvalue(
         x1.ravel(), n1.ravel(), x2.ravel(), n2.ravel(), exact_allowed=exact_allowed
     )
     pv, exact = pv.reshape(x1.shape), exact.reshape(x1.shape)
-    p1, p2 = rates.value[others][:, _COLS], rates.value[ref, _COLS]
+    p1, p2 = rates.value[others][:, _COLS], rates.value[ref][:, _COLS]
     with np.errstate(divide="ignore", invalid="ignore"):
         diff, ratio = p1 - p2, p1 / p2
-    # Equalized odds: max(|dTPR|, |dFPR|), each gap bounded at level 1 - alpha/2.
-    eo_cols = [_TPR, _FPR]
-    e_lo, e_hi = newcombe_interval(
-        x1[:, eo_cols], n1[:, eo_cols], x2[:, eo_cols], n2[:, eo_cols], _z(ctx.alpha / 2.0)
+    # Equalized odds max(|dTPR|, |dFPR|): the lower bound holds for both gaps at once
+    # (Bonferroni over two), the upper bound for the gap that is truly the larger.
+    adjusted = newcombe_interval(
+        x1[:, _EO], n1[:, _EO], x2[:, _EO], n2[:, _EO], z_value(block.alpha / 2.0)
     )
-    a_lo, a_hi = abs_interval(e_lo, e_hi)
+    eo_lo = _row_max(abs_interval(*adjusted)[0])
+    eo_hi = _row_max(abs_interval(d_lo[:, _EO], d_hi[:, _EO])[1])
     eo = np.fmax(np.abs(diff[:, _TPR]), np.abs(diff[:, _FPR]))
-    eo_bounds = max_interval(a_lo.T, a_hi.T)
     eo_p = np.minimum(1.0, 2.0 * np.fmin(pv[:, _TPR], pv[:, _FPR]))
     tests = np.where(exact, "fisher", "z").astype(object)
-
-    def both(a: FloatArray, b: FloatArray) -> FloatArray:
-        # Columns in table order: each metric's difference, then its ratio.
-        return np.stack([a, b], axis=2).reshape(a.shape[0], -1)
-
-    value = np.column_stack([both(diff, ratio), eo])
-    lower = np.column_stack([both(d_lo, r_lo), eo_bounds[0]])
-    upper = np.column_stack([both(d_hi, r_hi), eo_bounds[1]])
-    p_value = np.column_stack([both(pv, pv), eo_p])
-    test = np.column_stack(
-        [np.repeat(tests, 2, axis=1), np.full(others.size, "bonferroni(tpr, fpr)", dtype=object)]
+    block.extend_disparities(
+        out,
+        others,
+        metrics=[m for m in COMPARED for _ in range(2)] + ["equalized_odds"],
+        kinds=["difference", "ratio"] * len(COMPARED) + ["difference"],
+        value=np.column_stack([_both(diff, ratio), eo]),
+        lower=np.column_stack([_both(d_lo, r_lo), eo_lo]),
+        upper=np.column_stack([_both(d_hi, r_hi), eo_hi]),
+        p_value=np.column_stack([_both(pv, pv), eo_p]),
+        test=np.column_stack(
+            [np.repeat(tests, 2, axis=1), np.full(others.size, "bonferroni(tpr, fpr)", object)]
+        ),
     )
-    metrics = [m for m in COMPARED for _ in range(2)] + ["equalized_odds"]
-    kinds = ["difference", "ratio"] * len(COMPARED) + ["difference"]
-    extend_disparities(out, ctx, others, metrics, kinds, value, lower, upper, p_value, test)
 
 
-def _homogeneity(successes: FloatArray, trials: FloatArray) -> FloatArray:
-    """Pearson chi-square p-value of equal proportions across groups, per column.
+def _row_max(a: FloatArray) -> FloatArray:
+    """Largest finite entry of each row; NaN where none is finite."""
+    finite = np.isfinite(a)
+    out = np.max(np.where(finite, a, -np.inf), axis=1) if a.shape[1] else np.full(len(a), -np.inf)
+    return np.where(finite.any(axis=1), out, np.nan)
 
-    Parameters are (n_groups, n_metrics); a column whose groups never vary gets 1.
+
+def _homogeneity(block: Block, x: FloatArray, n: FloatArray) -> FloatArray:
+    """Pearson chi-square p-value of equal proportions per grouping and column.
+
+    Only judged groups with trials count; shape (n_groupings, m). A column whose
+    groups never vary gets 1, one with fewer than two groups NaN.
     """
-    valid = trials > 0
-    k = valid.sum(axis=0)
-    x = np.where(valid, successes, 0.0)
-    n = np.where(valid, trials, 0.0)
+    valid = (n > 0) & ~block.small[:, None]
+    gid = block.grouping
+    n_j = block.n_groupings
+    x = np.where(valid, x, 0.0)
+    n = np.where(valid, n, 0.0)
+    k = grouped_sum(valid.astype(np.float64), gid, n_j)
     with np.errstate(divide="ignore", invalid="ignore"):
-        pooled = x.sum(axis=0) / n.sum(axis=0)
-        expected_x = n * pooled
-        expected_y = n * (1.0 - pooled)
-        chi2 = np.where(
-            valid,
-            (x - expected_x) ** 2 / expected_x + ((n - x) - expected_y) ** 2 / expected_y,
-            0.0,
-        ).sum(axis=0)
+        pooled = grouped_sum(x, gid, n_j) / grouped_sum(n, gid, n_j)
+        p0 = pooled[gid]
+        ex, ey = n * p0, n * (1.0 - p0)
+        terms = np.where(valid, (x - ex) ** 2 / ex + ((n - x) - ey) ** 2 / ey, 0.0)
+        chi2 = grouped_sum(terms, gid, n_j)
         p = special.chdtrc(np.maximum(k - 1, 1), chi2)
     p = np.where((pooled <= 0) | (pooled >= 1), 1.0, p)
     return np.where(k >= 2, p, np.nan)
 
 
-def extend_summary(
-    out: Rows,
-    ctx: GroupingContext,
-    metrics: Sequence[str],
-    kinds: Sequence[str],
-    value: FloatArray,
-    lower: FloatArray,
-    upper: FloatArray,
-    lowest: IntArray,
-    highest: IntArray,
-    defined: npt.NDArray[np.bool_],
-    p_value: FloatArray,
-    test: Sequence[str],
-) -> None:
-    """Append one grouping's spreads (one row per metric and form).
+def emit_summary(out: Rows, block: Block, rates: Rates) -> None:
+    """Add every grouping's spread of every compared proportion to ``out.summary``.
+
+    The difference is highest minus lowest, the ratio lowest over highest, over
+    the judged groups. With ``K`` pairs of judged groups, the bound a data-chosen
+    pair could break (the lower bound of a largest gap, the upper bound of a
+    smallest ratio) uses level ``1 - alpha/K``; the other uses ``1 - alpha``.
+    Equalized odds is the larger of the TPR and FPR spreads (``2K`` gaps).
 
     Parameters
     ----------
     out : Rows
         The accumulator.
-    ctx : GroupingContext
-        The grouping.
-    metrics, kinds : sequence of str, length m
-        Each row's metric and form.
-    value, lower, upper, p_value : ndarray of float64, shape (m,)
-        The spreads, their simultaneous intervals and homogeneity p-values.
-    lowest, highest : ndarray of intp, shape (m,)
-        The groups at either end.
-    defined : ndarray of bool, shape (m,)
-        Where two or more judged groups have a value (elsewhere the row is empty).
-    test : sequence of str, length m
-        The test behind each p-value.
-    """
-    m = len(metrics)
-    labels = np.asarray(ctx.labels, dtype=object)
-    nan = np.full(m, np.nan)
-    out.extend(
-        out.summary,
-        m,
-        grouping=ctx.name,
-        metric=list(metrics),
-        kind=list(kinds),
-        name=[DISPARITY_NAMES[(mt, kd)] for mt, kd in zip(metrics, kinds, strict=True)],
-        value=np.where(defined, value, nan),
-        lower=np.where(defined, lower, nan),
-        upper=np.where(defined, upper, nan),
-        lowest_group=np.where(defined, labels[lowest], "").tolist(),
-        highest_group=np.where(defined, labels[highest], "").tolist(),
-        p_value=np.asarray(p_value, dtype=np.float64),
-        test=list(test),
-    )
-
-
-def emit_summary(out: Rows, ctx: GroupingContext, rates: Rates) -> None:
-    """Add the spread of every compared proportion over the judged groups to ``out.summary``.
-
-    The difference is highest minus lowest, the ratio lowest over highest; their
-    intervals hold simultaneously over all pairs of groups (Bonferroni). The
-    equalized-odds spread is the larger of the TPR and FPR spreads, each bounded
-    at half the error rate.
-
-    Parameters
-    ----------
-    out : Rows
-        The accumulator.
-    ctx : GroupingContext
-        The grouping.
+    block : Block
+        The groups.
     rates : Rates
-        Its proportions.
+        Their proportions.
     """
-    keep = ctx.judged
-    first, second = pairs(keep)
-    n_pairs = max(first.size, 1)
+    first, second, owner, n_pairs = block.judged_pairs()
+    n_j = block.n_groupings
     x, n, v = rates.successes[:, _COLS], rates.trials[:, _COLS], rates.value[:, _COLS]
-    p_hom = _homogeneity(x[keep], n[keep])
-    lowest, highest, defined = extremes(v, keep)
-    cols = np.arange(len(COMPARED))
+    p_hom = _homogeneity(block, x, n)
+    lowest, highest, defined = block.extremes(v)
+    cols = np.arange(len(COMPARED))[None, :]
     lo_v, hi_v = v[lowest, cols], v[highest, cols]
     with np.errstate(divide="ignore", invalid="ignore"):
         spread, ratio = hi_v - lo_v, np.where(hi_v > 0, lo_v / hi_v, np.nan)
 
-    def bounds(alpha: float) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-        z = _z(alpha)
-        d_lo, d_hi = newcombe_interval(x[first], n[first], x[second], n[second], z)
-        r_lo, r_hi = katz_ratio_interval(x[first], n[first], x[second], n[second], z)
-        a_lo, a_hi = max_interval(*abs_interval(d_lo, d_hi))
-        s_lo, s_hi = max_interval(*symmetric_ratio_interval(r_lo, r_hi), smallest=True)
-        return a_lo, a_hi, s_lo, s_hi
+    def pair_bounds(z: FloatArray) -> tuple[FloatArray, ...]:
+        zz = z[:, None]
+        a = (x[first], n[first], x[second], n[second])
+        d = abs_interval(*newcombe_interval(*a, zz))
+        r = symmetric_ratio_interval(*katz_ratio_interval(*a, zz))
+        return d[0], d[1], r[0], r[1]
 
-    a_lo, a_hi, s_lo, s_hi = bounds(ctx.alpha / n_pairs)
-    e_lo, e_hi, _, _ = bounds(ctx.alpha / (2 * n_pairs))
+    plain = pair_bounds(np.full(first.size, z_value(block.alpha)))
+    adj = pair_bounds(np.array([z_value(block.alpha / n_pairs[j]) for j in owner]))
+    adj_eo = pair_bounds(np.array([z_value(block.alpha / (2 * n_pairs[j])) for j in owner]))
+    spread_lo = grouped_extreme(adj[0], owner, n_j)
+    spread_hi = grouped_extreme(plain[1], owner, n_j)
+    ratio_lo = grouped_extreme(plain[2], owner, n_j, smallest=True)
+    ratio_hi = grouped_extreme(adj[3], owner, n_j, smallest=True)
+    eo_lo = np.fmax(*(grouped_extreme(adj_eo[0][:, c], owner, n_j) for c in _EO))
+    eo_hi = np.fmax(*(grouped_extreme(plain[1][:, c], owner, n_j) for c in _EO))
     # Equalized odds: the larger of the TPR and FPR spreads.
-    pick = _TPR if not spread[_TPR] < spread[_FPR] else _FPR
-    eo = float(np.fmax(spread[_TPR], spread[_FPR]))
-    eo_p = min(1.0, 2.0 * float(np.fmin(p_hom[_TPR], p_hom[_FPR])))
-
-    def both(a: FloatArray, b: FloatArray) -> FloatArray:
-        return np.stack([a, b], axis=1).ravel()
-
-    extend_summary(
+    pick = np.where(spread[:, _TPR] < spread[:, _FPR], _FPR, _TPR)
+    rows = np.arange(n_j)
+    eo_p = np.minimum(1.0, 2.0 * np.fmin(p_hom[:, _TPR], p_hom[:, _FPR]))
+    n_c = len(COMPARED)
+    block.extend_summary(
         out,
-        ctx,
         metrics=[m for m in COMPARED for _ in range(2)] + ["equalized_odds"],
-        kinds=["difference", "ratio"] * len(COMPARED) + ["difference"],
-        value=np.r_[both(spread, ratio), eo],
-        lower=np.r_[both(a_lo, s_lo), np.fmax(e_lo[_TPR], e_lo[_FPR])],
-        upper=np.r_[both(a_hi, s_hi), np.fmax(e_hi[_TPR], e_hi[_FPR])],
-        lowest=np.r_[np.repeat(lowest, 2), lowest[pick]],
-        highest=np.r_[np.repeat(highest, 2), highest[pick]],
-        defined=np.r_[np.repeat(defined, 2), defined[_TPR] or defined[_FPR]],
-        p_value=np.r_[both(p_hom, p_hom), eo_p],
-        test=["chi2"] * (2 * len(COMPARED)) + ["bonferroni(tpr, fpr)"],
+        kinds=["difference", "ratio"] * n_c + ["difference"],
+        value=np.column_stack([_both(spread, ratio), np.fmax(spread[:, _TPR], spread[:, _FPR])]),
+        lower=np.column_stack([_both(spread_lo, ratio_lo), eo_lo]),
+        upper=np.column_stack([_both(spread_hi, ratio_hi), eo_hi]),
+        lowest=np.column_stack([np.repeat(lowest, 2, axis=1), lowest[rows, pick]]),
+        highest=np.column_stack([np.repeat(highest, 2, axis=1), highest[rows, pick]]),
+        defined=np.column_stack(
+            [np.repeat(defined, 2, axis=1), defined[:, _TPR] | defined[:, _FPR]]
+        ),
+        p_value=np.column_stack([_both(p_hom, p_hom), eo_p]),
+        test=["chi2"] * (2 * n_c) + ["bonferroni(tpr, fpr)"],
     )

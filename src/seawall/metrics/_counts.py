@@ -167,9 +167,9 @@ def build_count_tables(
     hashed: IntArray | None = None
     if n_dense * n_outcomes <= _DENSE_CELLS:
         dt = np.min_scalar_type(n_dense * n_outcomes - 1)
-        stride = n_dense * n_outcomes
-        index = np.zeros(outcome.shape[0], dtype=dt)
-        for col, size in zip(columns, sizes, strict=True):
+        stride = n_dense * n_outcomes // sizes[0]
+        index = columns[0].codes.astype(dt) * dt.type(stride)
+        for col, size in zip(columns[1:], sizes[1:], strict=True):
             stride //= size
             index += col.codes.astype(dt, copy=False) * dt.type(stride)
         if n_outcomes > 1:

@@ -14,6 +14,7 @@ __all__ = [
     "METRIC_INDEX",
     "NUM",
     "PROPORTION_METRICS",
+    "SAME_TEST",
     "REGRESSION_COMPARED",
     "REGRESSION_METRICS",
     "SCORE_METRICS",
@@ -54,7 +55,10 @@ REGRESSION_METRICS: tuple[str, ...] = (
 REGRESSION_COMPARED: tuple[str, ...] = ("mean_prediction", "mean_error", "mae", "rmse")
 
 #: Proportions compared between groups (the rest are complements, or data not model).
-COMPARED = ("selection_rate", "tpr", "fpr", "fnr", "precision", "error_rate")
+COMPARED = ("selection_rate", "tpr", "fpr", "fnr", "precision", "accuracy", "error_rate")
+#: Metrics whose comparison is the same hypothesis as another's (accuracy = 1 - error
+#: rate): they share one test, so multiplicity is not counted twice.
+SAME_TEST = {"accuracy": "error_rate"}
 #: The common name of each (metric, form) disparity.
 DISPARITY_NAMES: dict[tuple[str, str], str] = {
     ("selection_rate", "difference"): "statistical_parity_difference",

@@ -13,12 +13,12 @@ from seawall.metrics._assembly import (
     CommonParams,
     build_result,
     checked_count_tables,
-    grouping_context,
+    make_block,
     resolve_references,
     sensitive_columns,
 )
-from seawall.metrics._comparisons import GroupingContext, Rates, emit_pairwise, emit_summary
-from seawall.metrics._counts import CountTables, Grouping
+from seawall.metrics._block import Block
+from seawall.metrics._comparisons import Rates, emit_pairwise, emit_summary
 from seawall.metrics._definitions import DEN, METRIC_INDEX, NUM, Rows
 from seawall.metrics._intervals import normal_quantile, wilson_interval
 from seawall.metrics._result import GroupMetrics
@@ -27,24 +27,6 @@ from seawall.metrics._score_metrics import ScoreStats, emit_score_metrics
 __all__ = ["group_metrics"]
 
 FloatArray = npt.NDArray[np.float64]
-
-
-def _rates(tables: CountTables, grouping: Grouping, z: float) -> tuple[Rates, FloatArray]:
-    """Every proportion of a grouping with Wilson intervals, and its row counts."""
-    weighted = grouping.aggregate(tables.weighted)
-    x, n = weighted @ NUM, weighted @ DEN
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = x / n
-        if tables.squared is not None:
-            n2 = grouping.aggregate(tables.squared) @ DEN
-            # Kish effective sample size: (sum w)^2 / sum w^2.
-            n_eff = np.where(n2 > 0, n * n / n2, 0.0)
-            x_eff = np.where(n > 0, p * n_eff, 0.0)
-        else:
-            n_eff, x_eff = n, x
-    lower, upper = wilson_interval(x_eff, n_eff, z)
-    rows = grouping.aggregate(tables.rows).sum(axis=1)
-    return Rates(p, x_eff, n_eff, lower, upper), rows
 
 
 def group_metrics(
@@ -172,48 +154,69 @@ def group_metrics(
         check_lengths({"y_true": n, "y_score": scores.size})
 
     tables = checked_count_tables(columns, (yt << 1) | yp, 4, weight)
-    z = normal_quantile(params.level)
-    computed = [_rates(tables, grouping, z) for grouping in tables.groupings]
-    refs = resolve_references(reference, tables, [rows for _, rows in computed])
-    score_stats = None
+    # Every grouping's groups stacked: one pass of the kernels serves them all.
+    counts = np.concatenate([g.aggregate(tables.weighted) for g in tables.groupings])
+    squared = (
+        np.concatenate([g.aggregate(tables.squared) for g in tables.groupings])
+        if tables.squared is not None
+        else None
+    )
+    sizes = [g.aggregate(tables.rows).sum(axis=1) for g in tables.groupings]
+    refs = resolve_references(reference, tables, sizes)
+    block = make_block(tables, sizes, refs, params)
+    rates = _rates(counts, squared, normal_quantile(params.level))
+
+    out = Rows()
+    _emit_groups(out, block, rates, counts)
+    emit_pairwise(out, block, rates, exact_allowed=squared is None)
+    emit_summary(out, block, rates)
     if scores is not None:
         score_stats = ScoreStats.compute(
             scores, yt, weight, tables, n_calib, n_boot, np.random.default_rng(params.seed)
         )
-
-    out = Rows()
-    for j, (grouping, (rates, rows)) in enumerate(zip(tables.groupings, computed, strict=True)):
-        ctx = grouping_context(grouping, rows, refs[j], params)
-        _emit_groups(out, ctx, rates, grouping.aggregate(tables.weighted))
-        emit_pairwise(out, ctx, rates, exact_allowed=tables.squared is None)
-        emit_summary(out, ctx, rates)
-        if score_stats is not None:
-            emit_score_metrics(out, ctx, score_stats, j, params.level)
+        emit_score_metrics(out, block, score_stats, params.level)
     return build_result(
         "classification", out, tables.features, params, n, weight is not None, n_boot
     )
 
 
-def _emit_groups(out: Rows, ctx: GroupingContext, rates: Rates, counts: FloatArray) -> None:
+def _rates(counts: FloatArray, squared: FloatArray | None, z: float) -> Rates:
+    """Every proportion of every group with Wilson intervals; counts are (n, 4)."""
+    x, n = counts @ NUM, counts @ DEN
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = x / n
+        if squared is not None:
+            n2 = squared @ DEN
+            # Kish effective sample size: (sum w)^2 / sum w^2.
+            n_eff = np.where(n2 > 0, n * n / n2, 0.0)
+            x_eff = np.where(n > 0, p * n_eff, 0.0)
+        else:
+            n_eff, x_eff = n, x
+    lower, upper = wilson_interval(x_eff, n_eff, z)
+    return Rates(p, x_eff, n_eff, lower, upper)
+
+
+def _emit_groups(out: Rows, block: Block, rates: Rates, counts: FloatArray) -> None:
     """Add one row per group to ``out.groups`` and per group and proportion to ``out.metrics``."""
-    g, m = len(ctx.labels), len(METRIC_INDEX)
-    labels = list(ctx.labels)
-    small = ctx.small.tolist()
+    g, m = len(block.labels), len(METRIC_INDEX)
+    names = np.asarray(block.names, dtype=object)[block.grouping].tolist()
+    labels = list(block.labels)
+    small = block.small.tolist()
     out.extend(
         out.groups,
         g,
-        grouping=ctx.name,
+        grouping=names,
         group=labels,
-        n=ctx.rows,
+        n=block.rows,
         weight=counts.sum(axis=1),
         positives=counts[:, 2] + counts[:, 3],
         small=small,
-        reference=(np.arange(g) == ctx.ref).tolist(),
+        reference=(block.ref == np.arange(g)).tolist(),
     )
     out.extend(
         out.metrics,
         g * m,
-        grouping=ctx.name,
+        grouping=[name for name in names for _ in range(m)],
         group=[lab for lab in labels for _ in range(m)],
         metric=list(METRIC_INDEX) * g,
         value=rates.value.ravel(),

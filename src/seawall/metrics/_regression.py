@@ -15,11 +15,11 @@ from seawall.metrics._assembly import (
     CommonParams,
     build_result,
     checked_count_tables,
-    grouping_context,
+    make_block,
     resolve_references,
     sensitive_columns,
 )
-from seawall.metrics._comparisons import GroupingContext, extend_disparities, extend_summary
+from seawall.metrics._block import Block, grouped_extreme
 from seawall.metrics._counts import CountTables, Grouping
 from seawall.metrics._definitions import (
     REGRESSION_COMPARED,
@@ -29,7 +29,7 @@ from seawall.metrics._definitions import (
 from seawall.metrics._intervals import mean_interval
 from seawall.metrics._result import GroupMetrics
 from seawall.metrics._significance import wald_homogeneity_pvalue
-from seawall.metrics._spread import abs_interval, extremes, max_interval, pairs
+from seawall.metrics._spread import abs_interval
 
 __all__ = ["regression_metrics"]
 
@@ -178,20 +178,14 @@ def regression_metrics(
         [np.bincount(cell, w * q * q, tables.n_fine) for q in quantities], axis=1
     ).astype(np.float64)
 
-    moments = [_moments(tables, g, sums, squares) for g in tables.groupings]
-    sizes = [tables.rows[:, 0] @ _one_hot(g) for g in tables.groupings]
+    parts = [_moments(tables, g, sums, squares) for g in tables.groupings]
+    moments = _Means(*(np.concatenate([getattr(p, f) for p in parts]) for f in _Means.__slots__))
+    sizes = [g.aggregate(tables.rows)[:, 0] for g in tables.groupings]
     refs = resolve_references(reference, tables, sizes)
+    block = make_block(tables, sizes, refs, params)
     out = Rows()
-    for j, grouping in enumerate(tables.groupings):
-        ctx = grouping_context(grouping, sizes[j], refs[j], params)
-        _emit(out, ctx, moments[j], params.level)
+    _emit(out, block, moments, params.level)
     return build_result("regression", out, tables.features, params, n, weight is not None, 0)
-
-
-def _one_hot(grouping: Grouping) -> FloatArray:
-    one_hot = np.zeros((grouping.members.size, grouping.n_groups))
-    one_hot[np.arange(grouping.members.size), grouping.members] = 1.0
-    return one_hot
 
 
 def _compare(
@@ -219,31 +213,32 @@ def _compare(
     return d, lo, hi, p
 
 
-def _emit(out: Rows, ctx: GroupingContext, m: _Means, level: float) -> None:
+def _emit(out: Rows, block: Block, m: _Means, level: float) -> None:
     lower, upper = mean_interval(m.mean, m.sd, m.n_eff, level)
     # Quantities: 0 target, 1 prediction, 2 error, 3 |error|, 4 error^2 (shown as RMSE).
     value, lo, hi = m.mean.copy(), lower.copy(), upper.copy()
     value[:, 4] = np.sqrt(m.mean[:, 4])
     lo[:, 4] = np.sqrt(np.maximum(lower[:, 4], 0.0))
     hi[:, 4] = np.sqrt(np.maximum(upper[:, 4], 0.0))
-    g, k = len(ctx.labels), len(REGRESSION_METRICS)
-    small = ctx.small.tolist()
+    g, k = len(block.labels), len(REGRESSION_METRICS)
+    names = np.asarray(block.names, dtype=object)[block.grouping]
+    small = block.small.tolist()
     out.extend(
         out.groups,
         g,
-        grouping=ctx.name,
-        group=list(ctx.labels),
-        n=ctx.rows,
+        grouping=names.tolist(),
+        group=list(block.labels),
+        n=block.rows,
         weight=m.n_eff[:, 0],
         positives=np.nan,
         small=small,
-        reference=(np.arange(g) == ctx.ref).tolist(),
+        reference=(block.ref == np.arange(g)).tolist(),
     )
     out.extend(
         out.metrics,
         g * k,
-        grouping=ctx.name,
-        group=[lab for lab in ctx.labels for _ in range(k)],
+        grouping=np.repeat(names, k).tolist(),
+        group=[lab for lab in block.labels for _ in range(k)],
         metric=list(REGRESSION_METRICS) * g,
         value=value.ravel(),
         lower=lo.ravel(),
@@ -253,30 +248,39 @@ def _emit(out: Rows, ctx: GroupingContext, m: _Means, level: float) -> None:
         small=[s for s in small for _ in range(k)],
     )
     c = len(REGRESSION_COMPARED)
-    others = ctx.others
-    d, d_lo, d_hi, p = _compare(
-        m, value[:, 4], others, np.full(others.size, ctx.ref, dtype=np.intp), ctx.alpha
+    others = block.others
+    d, d_lo, d_hi, p = _compare(m, value[:, 4], others, block.ref[others], block.alpha)
+    block.extend_disparities(
+        out, others, REGRESSION_COMPARED, ["difference"] * c, d, d_lo, d_hi, p, ["welch"] * c
     )
-    extend_disparities(
-        out, ctx, others, REGRESSION_COMPARED, ["difference"] * c, d, d_lo, d_hi, p, ["welch"] * c
-    )
-    keep = ctx.judged
-    first, second = pairs(keep)
-    _, p_lo, p_hi, _ = _compare(m, value[:, 4], first, second, ctx.alpha / max(first.size, 1))
-    s_lo, s_hi = max_interval(*abs_interval(p_lo, p_hi))
+    # Spreads: the lower bound of the largest gap is Bonferroni-corrected over the
+    # grouping's K pairs; the upper bound keeps the nominal level (see _comparisons).
+    first, second, owner, n_pairs = block.judged_pairs()
+    n_j = block.n_groupings
+    plain = abs_interval(*_compare(m, value[:, 4], first, second, block.alpha)[1:3])
+    adj_lo = np.full((first.size, c), np.nan)
+    for k_pairs in np.unique(n_pairs[owner]) if first.size else []:
+        sel = n_pairs[owner] == k_pairs
+        adj = _compare(m, value[:, 4], first[sel], second[sel], block.alpha / float(k_pairs))
+        adj_lo[sel] = abs_interval(adj[1], adj[2])[0]
     compared = value[:, 1:]
-    lowest, highest, defined = extremes(compared, keep)
-    cols = np.arange(c)
-    se2 = m.se[keep] ** 2
-    p_hom = np.array([wald_homogeneity_pvalue(m.mean[keep, q], se2[:, q]) for q in range(1, 5)])
-    extend_summary(
+    lowest, highest, defined = block.extremes(compared)
+    cols = np.arange(c)[None, :]
+    judged = ~block.small
+    se2 = m.se**2
+    p_hom = np.array(
+        [
+            [wald_homogeneity_pvalue(m.mean[sel, q], se2[sel, q]) for q in range(1, 5)]
+            for sel in (judged & (block.grouping == j) for j in range(n_j))
+        ]
+    ).reshape(n_j, c)
+    block.extend_summary(
         out,
-        ctx,
         REGRESSION_COMPARED,
         ["difference"] * c,
         compared[highest, cols] - compared[lowest, cols],
-        s_lo,
-        s_hi,
+        grouped_extreme(adj_lo, owner, n_j),
+        grouped_extreme(plain[1], owner, n_j),
         lowest,
         highest,
         defined,

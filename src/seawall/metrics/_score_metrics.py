@@ -15,8 +15,8 @@ import numpy.typing as npt
 from scipy import special
 
 from seawall.exceptions import SeawallWarning
+from seawall.metrics._block import Block, grouped_extreme
 from seawall.metrics._bootstrap import percentile_interval, poisson_replicates
-from seawall.metrics._comparisons import GroupingContext, extend_disparities, extend_summary
 from seawall.metrics._counts import CountTables, Grouping
 from seawall.metrics._definitions import SCORE_METRICS, Rows
 from seawall.metrics._scores import (
@@ -26,7 +26,7 @@ from seawall.metrics._scores import (
     histogram_metrics,
 )
 from seawall.metrics._significance import wald_homogeneity_pvalue
-from seawall.metrics._spread import abs_interval, extremes, max_interval, pairs
+from seawall.metrics._spread import abs_interval
 
 __all__ = ["ScoreStats", "emit_score_metrics"]
 
@@ -50,16 +50,15 @@ def _grouping_histogram_metrics(
 
 @dataclass(frozen=True, slots=True)
 class ScoreStats:
-    """Score metrics of every grouping: exact, binned, and bootstrap replicates.
+    """Score metrics of every group of the block: exact, binned, bootstrap replicates.
 
-    Each list holds one array per grouping: ``exact`` and ``binned`` of shape
-    (n_groups, 3) and ``replicates`` of shape (n_bootstrap, n_groups, 3), the last
-    axis being AUC, Brier, ECE.
+    ``exact`` and ``binned`` have shape (n, 3) and ``replicates`` (n_bootstrap, n, 3),
+    groups stacked grouping after grouping, the last axis being AUC, Brier, ECE.
     """
 
-    exact: list[FloatArray]
-    binned: list[FloatArray]
-    replicates: list[FloatArray]
+    exact: FloatArray
+    binned: FloatArray
+    replicates: FloatArray
     calibrated: bool
 
     @classmethod
@@ -127,32 +126,37 @@ class ScoreStats:
             e[:, 0] = auc
             exact.append(e)
             binned.append(b)
-        parts: list[list[FloatArray]] = [[] for _ in tables.groupings]
+        parts: list[FloatArray] = []
         for _, w, s1, s2 in poisson_replicates(
             hist.rows, n_bootstrap, rng, per_row=(hist.weight, hist.s1, hist.s2)
         ):
-            for j, grouping in enumerate(tables.groupings):
-                parts[j].append(_grouping_histogram_metrics(hist, grouping, w, s1, s2) * blank)
-        replicates = [
-            np.concatenate(p) if p else np.empty((0, g.n_groups, 3))
-            for p, g in zip(parts, tables.groupings, strict=True)
-        ]
-        return cls(exact, binned, replicates, calibrated)
+            parts.append(
+                np.concatenate(
+                    [_grouping_histogram_metrics(hist, g, w, s1, s2) for g in tables.groupings],
+                    axis=1,
+                )
+                * blank
+            )
+        n_groups = sum(g.n_groups for g in tables.groupings)
+        replicates = np.concatenate(parts) if parts else np.empty((0, n_groups, 3))
+        return cls(np.concatenate(exact), np.concatenate(binned), replicates, calibrated)
 
 
-def _bootstrap_z_pvalue(value: float, replicates: FloatArray) -> float:
-    """Two-sided normal p-value of ``value`` with the replicates' standard error."""
-    ok = replicates[np.isfinite(replicates)]
-    if ok.size < 2 or not np.isfinite(value):
-        return float("nan")
-    se = float(np.std(ok, ddof=1))
-    if se == 0.0:
-        return 1.0 if value == 0.0 else 0.0
-    return float(2.0 * special.ndtr(-abs(value) / se))
+def _bootstrap_z_pvalues(value: FloatArray, replicates: FloatArray) -> FloatArray:
+    """Two-sided normal p-values of ``value`` (shape (k, m)) with bootstrap standard errors."""
+    finite = np.isfinite(replicates)
+    count = finite.sum(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        se = np.nanstd(replicates, axis=0, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = 2.0 * special.ndtr(-np.abs(value) / se)
+    p = np.where(se == 0, np.where(value == 0, 1.0, 0.0), p)
+    return np.where((count >= 2) & np.isfinite(value), p, np.nan)
 
 
 def emit_score_metrics(
-    out: Rows, ctx: GroupingContext, stats_: ScoreStats, j: int, confidence_level: float
+    out: Rows, block: Block, stats_: ScoreStats, confidence_level: float
 ) -> None:
     """Add per-group score metrics, differences to the reference and spreads.
 
@@ -160,79 +164,79 @@ def emit_score_metrics(
     ----------
     out : Rows
         The accumulator.
-    ctx : GroupingContext
-        The grouping.
+    block : Block
+        The groups.
     stats_ : ScoreStats
-        The score metrics of every grouping.
-    j : int
-        This grouping's index.
+        Their score metrics.
     confidence_level : float
         The level of every interval.
     """
-    exact, reps = stats_.exact[j], stats_.replicates[j]
-    shift = exact - stats_.binned[j]
+    exact, reps = stats_.exact, stats_.replicates
+    shift = exact - stats_.binned
     lower, upper = percentile_interval(reps, confidence_level, shift)
-    g, m = len(ctx.labels), len(SCORE_METRICS)
+    g, m = len(block.labels), len(SCORE_METRICS)
+    names = np.asarray(block.names, dtype=object)[block.grouping]
     out.extend(
         out.metrics,
         g * m,
-        grouping=ctx.name,
-        group=[lab for lab in ctx.labels for _ in range(m)],
+        grouping=np.repeat(names, m).tolist(),
+        group=[lab for lab in block.labels for _ in range(m)],
         metric=list(SCORE_METRICS) * g,
         value=exact.ravel(),
         lower=lower.ravel(),
         upper=upper.ravel(),
-        denominator=np.repeat(ctx.rows, m),
+        denominator=np.repeat(block.rows, m),
         method="bootstrap",
-        small=[s for s in ctx.small.tolist() for _ in range(m)],
+        small=[s for s in block.small.tolist() for _ in range(m)],
     )
-    ref, others = ctx.ref, ctx.others
-    diffs = reps - reps[:, [ref], :]  # (B, G, 3)
-    d_lo, d_hi = percentile_interval(diffs, confidence_level, shift - shift[[ref], :])
+    others = block.others
+    ref = block.ref[others]
+    diffs = reps[:, others, :] - reps[:, ref, :]
+    d_lo, d_hi = percentile_interval(diffs, confidence_level, shift[others] - shift[ref])
     value = exact[others] - exact[ref]
-    p_value = np.array(
-        [
-            [_bootstrap_z_pvalue(float(value[i, k]), diffs[:, g_, k]) for k in range(m)]
-            for i, g_ in enumerate(others)
-        ]
-    ).reshape(len(others), m)
-    extend_disparities(
+    block.extend_disparities(
         out,
-        ctx,
         others,
         SCORE_METRICS,
         ["difference"] * m,
         value,
-        d_lo[others],
-        d_hi[others],
-        p_value,
+        d_lo,
+        d_hi,
+        _bootstrap_z_pvalues(value, diffs),
         ["bootstrap-z"] * m,
     )
-    keep = ctx.judged
-    first, second = pairs(keep)
-    level = 1.0 - (1.0 - confidence_level) / max(first.size, 1)
+    # Spreads: the lower bound of the largest gap is Bonferroni-corrected over the
+    # grouping's K pairs; the upper bound keeps the nominal level (see _comparisons).
+    first, second, owner, n_pairs = block.judged_pairs()
+    n_j = block.n_groupings
     pair_reps = reps[:, first, :] - reps[:, second, :]
-    p_lo, p_hi = percentile_interval(pair_reps, level, shift[first] - shift[second])
-    s_lo, s_hi = max_interval(*abs_interval(p_lo, p_hi))
+    pair_shift = shift[first] - shift[second]
+    plain = abs_interval(*percentile_interval(pair_reps, confidence_level, pair_shift))
+    adj_lo = np.full((first.size, m), np.nan)
+    for k in np.unique(n_pairs[owner]) if first.size else []:
+        sel = n_pairs[owner] == k
+        level = 1.0 - (1.0 - confidence_level) / float(k)
+        adj = percentile_interval(pair_reps[:, sel, :], level, pair_shift[sel])
+        adj_lo[sel] = abs_interval(*adj)[0]
+    lowest, highest, defined = block.extremes(exact)
+    cols = np.arange(m)[None, :]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        var = np.nanvar(reps[:, keep, :], axis=0, ddof=1) if reps.shape[0] > 1 else None
-    lowest, highest, defined = extremes(exact, keep)
-    cols = np.arange(m)
+        var = np.nanvar(reps, axis=0, ddof=1) if reps.shape[0] > 1 else np.full_like(exact, np.nan)
+    judged = ~block.small
     p_hom = np.array(
         [
-            wald_homogeneity_pvalue(exact[keep, k], var[:, k]) if var is not None else np.nan
-            for k in range(m)
+            [wald_homogeneity_pvalue(exact[sel, k], var[sel, k]) for k in range(m)]
+            for sel in (judged & (block.grouping == j) for j in range(n_j))
         ]
-    )
-    extend_summary(
+    ).reshape(n_j, m)
+    block.extend_summary(
         out,
-        ctx,
         SCORE_METRICS,
         ["difference"] * m,
         exact[highest, cols] - exact[lowest, cols],
-        s_lo,
-        s_hi,
+        grouped_extreme(adj_lo, owner, n_j),
+        grouped_extreme(plain[1], owner, n_j),
         lowest,
         highest,
         defined,
