@@ -25,13 +25,19 @@ def _frame(rng: np.random.Generator, n: int = 4000, gap: float = 0.25) -> pd.Dat
 
 
 def test_gate_fails_on_a_planted_gap_and_passes_without(rng: np.random.Generator) -> None:
-    biased = audit(_frame(rng), label="y", prediction="pred", sensitive="group",
-                   gates=["disparate_impact<0.8"])
+    biased = audit(
+        _frame(rng), label="y", prediction="pred", sensitive="group", gates=["disparate_impact<0.8"]
+    )
     assert not biased.passed
     [gate] = biased.gates
     assert gate.status == "fail" and gate.upper < 0.8
-    fair = audit(_frame(rng, gap=0.0), label="y", prediction="pred", sensitive="group",
-                 gates=["disparate_impact<0.8"])
+    fair = audit(
+        _frame(rng, gap=0.0),
+        label="y",
+        prediction="pred",
+        sensitive="group",
+        gates=["disparate_impact<0.8"],
+    )
     assert fair.passed
     assert fair.gates[0].status == "pass"
 
@@ -42,8 +48,13 @@ def test_gate_is_inconclusive_when_only_the_estimate_breaches() -> None:
     y = [1, 0] * 40
     pred = [1] * 20 + [0] * 20 + [1] * 15 + [0] * 25
     g = ["a"] * 40 + ["b"] * 40
-    res = audit(pd.DataFrame({"y": y, "p": pred, "g": g}), label="y", prediction="p",
-                sensitive="g", gates=["disparate_impact<0.8"])
+    res = audit(
+        pd.DataFrame({"y": y, "p": pred, "g": g}),
+        label="y",
+        prediction="p",
+        sensitive="g",
+        gates=["disparate_impact<0.8"],
+    )
     gate = res.gates[0]
     assert gate.value == pytest.approx(0.75)
     assert gate.status == "inconclusive"
@@ -52,8 +63,13 @@ def test_gate_is_inconclusive_when_only_the_estimate_breaches() -> None:
 
 def test_gates_use_a_bonferroni_corrected_level(rng: np.random.Generator) -> None:
     df = _frame(rng)
-    res = audit(df, label="y", prediction="pred", sensitive=["group", "sex"],
-                gates=["disparate_impact<0.8", "fpr_difference>0.1"])
+    res = audit(
+        df,
+        label="y",
+        prediction="pred",
+        sensitive=["group", "sex"],
+        gates=["disparate_impact<0.8", "fpr_difference>0.1"],
+    )
     n_checks = 2 * 3  # two gates on group, sex and group×sex
     assert all(g.confidence_level == pytest.approx(1 - 0.05 / n_checks) for g in res.gates)
     assert len(res.gates) == n_checks
@@ -63,8 +79,16 @@ def test_json_has_everything_to_reproduce(rng: np.random.Generator, tmp_path) ->
     df = _frame(rng)
     path = tmp_path / "data.csv"
     df.to_csv(path, index=False)
-    res = audit(df, label="y", prediction="pred", score="score", sensitive="group",
-                random_state=7, source=path, n_bootstrap=200)
+    res = audit(
+        df,
+        label="y",
+        prediction="pred",
+        score="score",
+        sensitive="group",
+        random_state=7,
+        source=path,
+        n_bootstrap=200,
+    )
     doc = json.loads(json.dumps(res.to_dict(), allow_nan=False))
     assert doc["random_state"] == 7
     assert doc["parameters"]["sensitive"] == ["group"]
@@ -72,8 +96,16 @@ def test_json_has_everything_to_reproduce(rng: np.random.Generator, tmp_path) ->
     assert re.fullmatch(r"[0-9a-f]{64}", doc["data"]["source_sha256"])
     assert {"seawall", "numpy", "pandas", "python"} <= set(doc["versions"])
     assert any(m["metric"] == "auc" for m in doc["metrics"]["metrics"])
-    again = audit(df, label="y", prediction="pred", score="score", sensitive="group",
-                  random_state=7, source=path, n_bootstrap=200)
+    again = audit(
+        df,
+        label="y",
+        prediction="pred",
+        score="score",
+        sensitive="group",
+        random_state=7,
+        source=path,
+        n_bootstrap=200,
+    )
     assert again.to_dict()["metrics"] == doc["metrics"]
     assert again.fingerprint == res.fingerprint
 
@@ -111,8 +143,14 @@ def test_positive_label_maps_text_labels(rng: np.random.Generator) -> None:
     df = _frame(rng, n=500)
     df["y_text"] = np.where(df["y"] == 1, ">50K", "<=50K")
     a = audit(df, label="y", prediction="pred", sensitive="group", n_bootstrap=0)
-    b = audit(df, label="y_text", prediction="pred", sensitive="group", positive_label=">50K",
-              n_bootstrap=0)
+    b = audit(
+        df,
+        label="y_text",
+        prediction="pred",
+        sensitive="group",
+        positive_label=">50K",
+        n_bootstrap=0,
+    )
     assert a.metrics.to_dict() == b.metrics.to_dict()
 
 
@@ -121,8 +159,13 @@ def test_regression_audit(rng: np.random.Generator) -> None:
     g = rng.choice(["a", "b"], n)
     y = rng.normal(size=n)
     pred = y + rng.normal(size=n) * np.where(g == "b", 2.0, 1.0)
-    res = audit(pd.DataFrame({"y": y, "p": pred, "g": g}), label="y", prediction="p",
-                sensitive="g", gates=["mae_difference>0.2"])
+    res = audit(
+        pd.DataFrame({"y": y, "p": pred, "g": g}),
+        label="y",
+        prediction="p",
+        sensitive="g",
+        gates=["mae_difference>0.2"],
+    )
     assert res.parameters.task == "regression"
     assert res.gates[0].status == "fail"
     assert res.four_fifths == ()

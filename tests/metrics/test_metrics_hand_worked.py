@@ -12,7 +12,9 @@ from seawall.metrics import (
     adjust_pvalues,
     group_metrics,
     katz_ratio_interval,
+    koopman_ratio_interval,
     newcombe_interval,
+    ratio_interval,
     two_proportion_pvalue,
     wilson_interval,
 )
@@ -311,7 +313,9 @@ def test_disparities_by_hand(two_groups, metric: str, name_diff: str, name_ratio
     assert (diff.lower, diff.upper) == pytest.approx(newcombe_by_hand(x1, n1, x2, n2), abs=1e-12)
     ratio = two_groups.disparity(name_ratio, "B")
     assert ratio.value == pytest.approx((x1 / n1) / (x2 / n2), rel=1e-14)
-    assert (ratio.lower, ratio.upper) == pytest.approx(katz_by_hand(x1, n1, x2, n2), rel=1e-12)
+    # Few successes: the ratio gets Koopman's score interval (Katz misses its level here).
+    k_lo, k_hi = koopman_ratio_interval(x1, n1, x2, n2, stats.norm.ppf(0.975))
+    assert (ratio.lower, ratio.upper) == pytest.approx((float(k_lo), float(k_hi)), rel=1e-12)
     # Every cell here is small: Fisher's exact test, shared by difference and ratio.
     d = two_groups.disparities.to_frame()
     rows = d[(d.metric == metric) & (d.group == "B")]
@@ -471,3 +475,11 @@ def test_weighted_rates_use_kish_effective_sizes() -> None:
     assert g.loc["A", "n"] == 4 and g.loc["A", "weight"] == 6 and g.loc["A", "positives"] == 3
     # Weighted counts are not whole: no Fisher test.
     assert "fisher" not in set(res.disparities.test)
+
+
+def test_ratio_interval_is_koopman_with_few_successes_and_katz_with_many() -> None:
+    z = stats.norm.ppf(0.975)
+    lo, hi = ratio_interval([7, 700], [34, 3400], [1, 150], [34, 3400], z)
+    k_lo, k_hi = koopman_ratio_interval(7, 34, 1, 34, z)
+    assert (lo[0], hi[0]) == pytest.approx((float(k_lo), float(k_hi)), rel=1e-12)
+    assert (lo[1], hi[1]) == pytest.approx(katz_by_hand(700, 3400, 150, 3400), rel=1e-12)

@@ -20,7 +20,9 @@ from seawall.metrics._definitions import (
 from seawall.metrics._group_metrics import group_metrics
 from seawall.metrics._intervals import (
     katz_ratio_interval,
+    koopman_ratio_interval,
     newcombe_interval,
+    ratio_interval,
     wilson_interval,
 )
 from seawall.metrics._regression import regression_metrics
@@ -48,7 +50,9 @@ __all__ = [
     "adjust_pvalues",
     "group_metrics",
     "katz_ratio_interval",
+    "koopman_ratio_interval",
     "newcombe_interval",
+    "ratio_interval",
     "regression_metrics",
     "two_proportion_pvalue",
     "wilson_interval",

@@ -1,6 +1,6 @@
 """Comparisons of proportions between groups: against the reference, and the spread.
 
-Pairwise: Newcombe intervals for differences, Katz for ratios, Fisher or z
+Pairwise: Newcombe intervals for differences, Koopman or Katz for ratios, Fisher or z
 tests. Equalized odds (the larger of the TPR and FPR gaps) and the spread of
 every grouping (the largest gap between two judged groups) get intervals built
 from the pairwise ones. The bound that a data-chosen pair could break is
@@ -19,7 +19,7 @@ from scipy import special
 
 from seawall.metrics._block import Block, grouped_extreme, grouped_sum, z_value
 from seawall.metrics._definitions import COMPARED, METRIC_INDEX, Rows
-from seawall.metrics._intervals import katz_ratio_interval, newcombe_interval
+from seawall.metrics._intervals import newcombe_interval, ratio_interval
 from seawall.metrics._significance import two_proportion_pvalue
 from seawall.metrics._spread import abs_interval, symmetric_ratio_interval
 
@@ -73,7 +73,7 @@ def emit_pairwise(out: Rows, block: Block, rates: Rates, exact_allowed: bool) ->
     x2, n2 = rates.successes[ref][:, _COLS], rates.trials[ref][:, _COLS]
     z = z_value(block.alpha)
     d_lo, d_hi = newcombe_interval(x1, n1, x2, n2, z)
-    r_lo, r_hi = katz_ratio_interval(x1, n1, x2, n2, z)
+    r_lo, r_hi = ratio_interval(x1, n1, x2, n2, z)
     pv, exact = two_proportion_pvalue(
         x1.ravel(), n1.ravel(), x2.ravel(), n2.ravel(), exact_allowed=exact_allowed
     )
@@ -168,7 +168,7 @@ def emit_summary(out: Rows, block: Block, rates: Rates) -> None:
         zz = z[:, None]
         a = (x[first], n[first], x[second], n[second])
         d = abs_interval(*newcombe_interval(*a, zz))
-        r = symmetric_ratio_interval(*katz_ratio_interval(*a, zz))
+        r = symmetric_ratio_interval(*ratio_interval(*a, zz))
         return d[0], d[1], r[0], r[1]
 
     plain = pair_bounds(np.full(first.size, z_value(block.alpha)))

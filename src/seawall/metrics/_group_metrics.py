@@ -51,12 +51,15 @@ def group_metrics(
     those tables. From them come, per group: size, base rate, selection rate,
     TPR, FPR, TNR, FNR, precision, NPV, accuracy and error rate (Wilson
     intervals), and with scores ROC AUC, Brier score and expected calibration
-    error (bootstrap intervals). Each group is compared with its grouping's
-    reference group as a difference (Newcombe interval) and a ratio (Katz log
-    interval), with a p-value (Fisher's exact test for small cells, the pooled
-    two-proportion z-test otherwise) adjusted across all comparisons; equalized
-    odds and score metrics get bootstrap intervals. The summary gives the gap
-    between the highest and lowest group of every grouping.
+    error (Poisson-bootstrap intervals of the score histograms). Each group is
+    compared with its grouping's reference as a difference (Newcombe interval)
+    and a ratio (Koopman's score interval with few successes, Katz's log
+    interval otherwise), with a p-value (Fisher's exact test for small cells,
+    the pooled two-proportion z-test otherwise) adjusted across all
+    comparisons. Equalized odds (the larger of the TPR and FPR gaps) and the
+    summary (the gap between the highest and lowest judged group of every
+    grouping) get closed-form intervals built from the pairwise ones, with the
+    bound that a data-chosen pair could break Bonferroni-corrected.
 
     Parameters
     ----------
@@ -87,9 +90,8 @@ def group_metrics(
         all summary rows): Holm (family-wise error), Benjamini-Hochberg (false
         discovery rate) or none.
     n_bootstrap : int, default=1000
-        Poisson-bootstrap replicates of the count tables for the intervals with
-        no closed form (equalized odds, score metrics, summaries); 0 skips them
-        (those intervals are then NaN).
+        Poisson-bootstrap replicates of the score histograms, for the intervals
+        of the score metrics; 0 skips them (those intervals are then NaN).
     n_calibration_bins : int, default=10
         Equal-width bins on [0, 1] of the expected calibration error.
     random_state : int, default=0
@@ -136,7 +138,7 @@ def group_metrics(
     >>> print(res.metric("selection_rate", "M"))
     0.25 [0.04559, 0.6994]
     >>> print(res.disparity("disparate_impact", "M"))
-    0.3333 [0.0557, 1.995]
+    0.3333 [0.05792, 1.459]
     """
     caller = "group_metrics"
     params = CommonParams(caller, confidence_level, min_group_size, correction, random_state)

@@ -16,6 +16,7 @@ __all__ = [
     "mean_interval",
     "newcombe_interval",
     "normal_quantile",
+    "ratio_interval",
     "wilson_interval",
 ]
 
@@ -386,3 +387,53 @@ def mean_interval(
         half = t * s / np.sqrt(k)
     small = k < 2
     return np.where(small, np.nan, m - half), np.where(small, np.nan, m + half)
+
+
+#: Below this many successes in either sample, a ratio gets Koopman's interval; above
+#: it the Katz interval (asymptotically the same, and far cheaper) is used.
+SCORE_RATIO_BELOW = 100.0
+
+
+def ratio_interval(
+    x1: npt.ArrayLike,
+    n1: npt.ArrayLike,
+    x2: npt.ArrayLike,
+    n2: npt.ArrayLike,
+    z: float | FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Interval for a ratio of proportions: Koopman's with few successes, Katz's otherwise.
+
+    The Katz log interval misses its level when a sample has few successes
+    (exact coverage 91-99% at 30 rows), Koopman's score interval does not
+    (94.4-96.6%); with ``SCORE_RATIO_BELOW`` successes or more in both samples
+    the two agree closely and the closed-form Katz interval is used.
+
+    Parameters
+    ----------
+    x1, n1, x2, n2 : array-like of float, broadcastable
+        Successes and trials of the two independent samples.
+    z : float or ndarray
+        The normal quantile (broadcastable).
+
+    Returns
+    -------
+    lower, upper : ndarray of float64
+        The bounds of ``p1 / p2``.
+
+    Examples
+    --------
+    >>> lo, hi = ratio_interval([7, 700], [34, 3400], [1, 100], [34, 3400], 1.959964)
+    >>> [round(float(v), 3) for v in lo], [round(float(v), 3) for v in hi]
+    ([1.221, 5.708], [42.576, 8.585])
+    """
+    x1a, n1a, x2a, n2a, za = np.broadcast_arrays(
+        *(np.asarray(a, dtype=np.float64) for a in (x1, n1, x2, n2, z))
+    )
+    lower, upper = katz_ratio_interval(x1a, n1a, x2a, n2a, za)
+    few = np.minimum(x1a, x2a) < SCORE_RATIO_BELOW
+    if few.any():
+        k_lo, k_hi = koopman_ratio_interval(x1a[few], n1a[few], x2a[few], n2a[few], za[few])
+        lower = np.array(lower, dtype=np.float64)
+        upper = np.array(upper, dtype=np.float64)
+        lower[few], upper[few] = k_lo, k_hi
+    return lower, upper

@@ -160,7 +160,9 @@ class SummaryTable(ColumnTable):
     grouping, metric, kind, name : tuple of str
         As in :class:`DisparityTable`.
     value, lower, upper : FloatArray
-        The gap and its bootstrap interval.
+        The gap and its interval: simultaneous over the grouping's pairs of
+        groups where a data-chosen pair could break it (Bonferroni), nominal
+        where only the pair that truly attains the extreme matters.
     lowest_group, highest_group : tuple of str
         The groups with the lowest and highest value of the metric.
     p_value, p_adjusted : FloatArray
