@@ -9,13 +9,13 @@ cells, not of rows. Weighted cells keep their mean weight per row.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 
 import numpy as np
 import numpy.typing as npt
+from scipy import special
 
-__all__ = ["percentile_interval", "poisson_replicates"]
+__all__ = ["bca_interval", "percentile_interval", "poisson_replicates"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -67,6 +67,25 @@ def poisson_replicates(
         done += b
 
 
+def _quantiles(samples: FloatArray, q: FloatArray) -> FloatArray:
+    """Per-element quantiles along axis 0, ignoring NaN (linear interpolation).
+
+    ``q`` has the shape of ``samples[0]``; one sort serves every element, which is
+    much faster than ``np.nanquantile`` with many columns.
+    """
+    ordered = np.sort(samples, axis=0)  # NaN sort last
+    count = np.isfinite(ordered).sum(axis=0)
+    known = np.isfinite(q)
+    pos = np.clip(np.where(known, q, 0.0), 0.0, 1.0) * np.maximum(count - 1, 0)
+    below = np.floor(pos).astype(np.intp)
+    above = np.minimum(below + 1, np.maximum(count - 1, 0))
+    frac = pos - below
+    lo = np.take_along_axis(ordered, below[None, ...], axis=0)[0]
+    hi = np.take_along_axis(ordered, above[None, ...], axis=0)[0]
+    out = lo + frac * (hi - lo)
+    return np.where((count > 0) & known, out, np.nan)
+
+
 def percentile_interval(
     samples: FloatArray, confidence_level: float, shift: FloatArray | float = 0.0
 ) -> tuple[FloatArray, FloatArray]:
@@ -97,8 +116,65 @@ def percentile_interval(
         nan = np.full(samples.shape[1:], np.nan)
         return nan, nan.copy()
     alpha = 1.0 - confidence_level
-    with warnings.catch_warnings():
-        # An all-NaN column (a statistic never defined) is an expected NaN result.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        lower, upper = np.nanquantile(samples, [alpha / 2.0, 1.0 - alpha / 2.0], axis=0)
-    return lower + shift, upper + shift
+    q = np.full(samples.shape[1:], alpha / 2.0)
+    return _quantiles(samples, q) + shift, _quantiles(samples, 1.0 - q) + shift
+
+
+def bca_interval(
+    samples: FloatArray,
+    estimate: FloatArray,
+    acceleration: FloatArray,
+    confidence_level: float,
+    shift: FloatArray | float = 0.0,
+) -> tuple[FloatArray, FloatArray]:
+    """Bias-corrected and accelerated (BCa) bootstrap interval along axis 0.
+
+    The percentile levels move by the bias correction ``z0`` (the share of
+    replicates below the estimate) and the acceleration ``a`` (from the
+    jackknife), which corrects the percentile interval's under-coverage for
+    skewed statistics such as AUC in small groups.
+
+    Parameters
+    ----------
+    samples : ndarray of float64, shape (n_replicates, ...)
+        Replicates; NaN where undefined.
+    estimate : ndarray of float64, shape (...)
+        The statistic on the data the replicates were drawn from.
+    acceleration : ndarray of float64, shape (...)
+        The acceleration (0 gives the bias-corrected percentile interval).
+    confidence_level : float
+        In (0, 1).
+    shift : float or ndarray, default=0.0
+        Added to both bounds.
+
+    Returns
+    -------
+    lower, upper : ndarray of float64, shape (...)
+        The bounds; NaN where no replicate is defined.
+
+    References
+    ----------
+    .. [1] B. Efron, "Better bootstrap confidence intervals", JASA 82 (1987) 171-185.
+
+    Examples
+    --------
+    >>> reps = special.ndtri((np.arange(4000) + 0.5) / 4000)[:, None]  # symmetric: z0 = 0
+    >>> lo, hi = bca_interval(reps, np.zeros(1), np.zeros(1), 0.95)
+    >>> round(float(lo[0]), 1), round(float(hi[0]), 1)
+    (-2.0, 2.0)
+    """
+    if samples.shape[0] == 0:
+        nan = np.full(samples.shape[1:], np.nan)
+        return nan, nan.copy()
+    count = np.isfinite(samples).sum(axis=0)
+    below = (samples < estimate).sum(axis=0) + 0.5 * (samples == estimate).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.clip(below / count, 0.5 / count, 1.0 - 0.5 / count)
+    z0 = np.where(np.isfinite(share), special.ndtri(share), 0.0)
+    alpha = 1.0 - confidence_level
+    bounds = []
+    for z in (special.ndtri(alpha / 2.0), special.ndtri(1.0 - alpha / 2.0)):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = special.ndtr(z0 + (z0 + z) / (1.0 - acceleration * (z0 + z)))
+        bounds.append(_quantiles(samples, q) + shift)
+    return bounds[0], bounds[1]

@@ -1,8 +1,10 @@
 """ROC AUC, Brier score and calibration error per group, with bootstrap intervals.
 
 Point estimates are exact. Intervals come from the Poisson bootstrap of a
-score histogram per fine cell and class (see ``_scores``); AUC replicates are
-shifted by the difference between the exact and the binned estimate.
+score histogram per fine cell and class (see ``_scores``): BCa for AUC and the
+Brier score (acceleration from a closed-form jackknife over histogram cells),
+percentile for the calibration error; AUC bounds are shifted by the difference
+between the exact and the binned estimate.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from scipy import special
 
 from seawall.exceptions import SeawallWarning
 from seawall.metrics._block import Block, grouped_extreme
-from seawall.metrics._bootstrap import percentile_interval, poisson_replicates
+from seawall.metrics._bootstrap import bca_interval, percentile_interval, poisson_replicates
 from seawall.metrics._counts import CountTables, Grouping
 from seawall.metrics._definitions import SCORE_METRICS, Rows
+from seawall.metrics._jackknife import acceleration, histogram_jackknife
 from seawall.metrics._scores import (
     ScoreHistogram,
     auc_by_group,
@@ -33,17 +36,23 @@ __all__ = ["ScoreStats", "emit_score_metrics"]
 FloatArray = npt.NDArray[np.float64]
 
 
+def _aggregate(grouping: Grouping, arr: FloatArray) -> FloatArray:
+    """Sum (..., n_fine, 2, n_bins) fine histograms into (..., n_groups, 2, n_bins)."""
+    shape = arr.shape
+    agg = grouping.aggregate(arr.reshape(*shape[:-2], shape[-2] * shape[-1]))
+    return agg.reshape(*agg.shape[:-1], 2, shape[-1])
+
+
 def _grouping_histogram_metrics(
     hist: ScoreHistogram, grouping: Grouping, weight: FloatArray, s1: FloatArray, s2: FloatArray
 ) -> FloatArray:
     """(..., n_groups, 3) AUC, Brier and ECE of a grouping from fine histograms."""
-    parts = []
-    for arr in (weight, s1, s2):
-        shape = arr.shape
-        agg = grouping.aggregate(arr.reshape(*shape[:-2], shape[-2] * shape[-1]))
-        parts.append(agg.reshape(*agg.shape[:-1], 2, shape[-1]))
     auc, brier, ece = histogram_metrics(
-        parts[0], parts[1], parts[2], hist.calibration_bin, hist.n_calibration_bins
+        _aggregate(grouping, weight),
+        _aggregate(grouping, s1),
+        _aggregate(grouping, s2),
+        hist.calibration_bin,
+        hist.n_calibration_bins,
     )
     return np.stack([auc, brier, ece], axis=-1)
 
@@ -54,11 +63,15 @@ class ScoreStats:
 
     ``exact`` and ``binned`` have shape (n, 3) and ``replicates`` (n_bootstrap, n, 3),
     groups stacked grouping after grouping, the last axis being AUC, Brier, ECE.
+    ``jackknife`` (n, 2, n_cells) holds AUC and Brier with one row of each
+    histogram cell left out, ``multiplicity`` (n, n_cells) the cells' rows.
     """
 
     exact: FloatArray
     binned: FloatArray
     replicates: FloatArray
+    jackknife: FloatArray
+    multiplicity: FloatArray
     calibrated: bool
 
     @classmethod
@@ -116,8 +129,13 @@ class ScoreStats:
         )
         blank = np.array([1.0, np.nan, np.nan]) if not calibrated else np.ones(3)
         order = np.argsort(scores, kind="stable")
-        exact, binned = [], []
+        exact, binned, jack, mult = [], [], [], []
         for grouping in tables.groupings:
+            v, m = histogram_jackknife(
+                *(_aggregate(grouping, a) for a in (hist.rows, hist.weight, hist.s1, hist.s2))
+            )
+            jack.append(v)
+            mult.append(m)
             members = grouping.members[row_cell]
             auc = auc_by_group(scores, y_true, weight, members, grouping.n_groups, order)
             b = _grouping_histogram_metrics(hist, grouping, hist.weight, hist.s1, hist.s2)
@@ -139,7 +157,14 @@ class ScoreStats:
             )
         n_groups = sum(g.n_groups for g in tables.groupings)
         replicates = np.concatenate(parts) if parts else np.empty((0, n_groups, 3))
-        return cls(np.concatenate(exact), np.concatenate(binned), replicates, calibrated)
+        return cls(
+            np.concatenate(exact),
+            np.concatenate(binned),
+            replicates,
+            np.concatenate(jack),
+            np.concatenate(mult),
+            calibrated,
+        )
 
 
 def _bootstrap_z_pvalues(value: FloatArray, replicates: FloatArray) -> FloatArray:
@@ -173,7 +198,13 @@ def emit_score_metrics(
     """
     exact, reps = stats_.exact, stats_.replicates
     shift = exact - stats_.binned
-    lower, upper = percentile_interval(reps, confidence_level, shift)
+    # AUC and Brier: BCa (the percentile interval under-covers them in small
+    # groups); ECE: percentile (its bias is not a skew BCa can correct).
+    accel = np.zeros_like(exact)
+    accel[:, :2] = acceleration(stats_.jackknife, stats_.multiplicity[:, None, :])
+    lower, upper = bca_interval(reps, stats_.binned, accel, confidence_level, shift)
+    p_lo, p_hi = percentile_interval(reps[:, :, 2:], confidence_level, shift[:, 2:])
+    lower[:, 2], upper[:, 2] = p_lo[:, 0], p_hi[:, 0]
     g, m = len(block.labels), len(SCORE_METRICS)
     names = np.asarray(block.names, dtype=object)[block.grouping]
     out.extend(
@@ -192,7 +223,26 @@ def emit_score_metrics(
     others = block.others
     ref = block.ref[others]
     diffs = reps[:, others, :] - reps[:, ref, :]
-    d_lo, d_hi = percentile_interval(diffs, confidence_level, shift[others] - shift[ref])
+    d_shift = shift[others] - shift[ref]
+    binned = stats_.binned
+    # Jackknife of a difference: leave a row out of the group, or of the reference.
+    jack_d = np.concatenate(
+        [
+            stats_.jackknife[others] - binned[ref, :2, None],
+            binned[others, :2, None] - stats_.jackknife[ref],
+        ],
+        axis=2,
+    )
+    mult_d = np.concatenate([stats_.multiplicity[others], stats_.multiplicity[ref]], axis=1)[
+        :, None, :
+    ]
+    d_accel = np.zeros((others.size, m))
+    d_accel[:, :2] = acceleration(jack_d, mult_d)
+    d_lo, d_hi = bca_interval(
+        diffs, binned[others] - binned[ref], d_accel, confidence_level, d_shift
+    )
+    e_lo, e_hi = percentile_interval(diffs[:, :, 2:], confidence_level, d_shift[:, 2:])
+    d_lo[:, 2], d_hi[:, 2] = e_lo[:, 0], e_hi[:, 0]
     value = exact[others] - exact[ref]
     block.extend_disparities(
         out,
