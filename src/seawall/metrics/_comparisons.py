@@ -164,22 +164,25 @@ def emit_summary(out: Rows, block: Block, rates: Rates) -> None:
     with np.errstate(divide="ignore", invalid="ignore"):
         spread, ratio = hi_v - lo_v, np.where(hi_v > 0, lo_v / hi_v, np.nan)
 
-    def pair_bounds(z: FloatArray) -> tuple[FloatArray, ...]:
-        zz = z[:, None]
-        a = (x[first], n[first], x[second], n[second])
-        d = abs_interval(*newcombe_interval(*a, zz))
-        r = symmetric_ratio_interval(*ratio_interval(*a, zz))
-        return d[0], d[1], r[0], r[1]
-
-    plain = pair_bounds(np.full(first.size, z_value(block.alpha)))
-    adj = pair_bounds(np.array([z_value(block.alpha / n_pairs[j]) for j in owner]))
-    adj_eo = pair_bounds(np.array([z_value(block.alpha / (2 * n_pairs[j])) for j in owner]))
-    spread_lo = grouped_extreme(adj[0], owner, n_j)
-    spread_hi = grouped_extreme(plain[1], owner, n_j)
-    ratio_lo = grouped_extreme(plain[2], owner, n_j, smallest=True)
-    ratio_hi = grouped_extreme(adj[3], owner, n_j, smallest=True)
-    eo_lo = np.fmax(*(grouped_extreme(adj_eo[0][:, c], owner, n_j) for c in _EO))
-    eo_hi = np.fmax(*(grouped_extreme(plain[1][:, c], owner, n_j) for c in _EO))
+    a = (x[first], n[first], x[second], n[second])
+    z_plain = z_value(block.alpha)
+    z_adj = np.array([z_value(block.alpha / n_pairs[j]) for j in owner])[:, None]
+    z_eo = np.array([z_value(block.alpha / (2 * n_pairs[j])) for j in owner])[:, None]
+    # Largest gap: lower bound at the corrected level, upper at the nominal one;
+    # smallest ratio the other way round (see the module docstring).
+    spread_lo = grouped_extreme(abs_interval(*newcombe_interval(*a, z_adj))[0], owner, n_j)
+    plain_hi = abs_interval(*newcombe_interval(*a, z_plain))[1]
+    spread_hi = grouped_extreme(plain_hi, owner, n_j)
+    ratio_lo = grouped_extreme(
+        symmetric_ratio_interval(*ratio_interval(*a, z_plain))[0], owner, n_j, smallest=True
+    )
+    ratio_hi = grouped_extreme(
+        symmetric_ratio_interval(*ratio_interval(*a, z_adj))[1], owner, n_j, smallest=True
+    )
+    x1, n1, x2, n2 = (v[:, _EO] for v in a)
+    eo_low = abs_interval(*newcombe_interval(x1, n1, x2, n2, z_eo))[0]
+    eo_lo = np.fmax(*(grouped_extreme(eo_low[:, k : k + 1], owner, n_j)[:, 0] for k in range(2)))
+    eo_hi = np.fmax(*(grouped_extreme(plain_hi[:, c : c + 1], owner, n_j)[:, 0] for c in _EO))
     # Equalized odds: the larger of the TPR and FPR spreads.
     pick = np.where(spread[:, _TPR] < spread[:, _FPR], _FPR, _TPR)
     rows = np.arange(n_j)

@@ -72,9 +72,15 @@ class Grouping:
         ndarray of shape (..., n_groups, k)
             The sums per group.
         """
-        one_hot = np.zeros((self.n_groups, self.members.size))
-        one_hot[self.members, np.arange(self.members.size)] = 1.0
-        out: FloatArray = np.einsum("gf,...fk->...gk", one_hot, fine)
+        members = self.members
+        if members.size == self.n_groups and (members == np.arange(members.size)).all():
+            return np.asarray(fine, dtype=np.float64)  # the intersection: cells are groups
+        # Sort the cells by group once, then one reduceat: no (groups x cells) matrix.
+        order = np.argsort(members, kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(members[order]) != 0])
+        out: FloatArray = np.add.reduceat(
+            np.take(fine, order, axis=-2).astype(np.float64, copy=False), starts, axis=-2
+        )
         return out
 
 

@@ -33,6 +33,9 @@ from seawall.metrics._spread import abs_interval
 
 __all__ = ["ScoreStats", "emit_score_metrics"]
 
+#: Upper bound on replicate values held at once for the pairwise spreads (memory).
+_PAIR_CELLS = 4_000_000
+
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -259,15 +262,23 @@ def emit_score_metrics(
     # grouping's K pairs; the upper bound keeps the nominal level (see _comparisons).
     first, second, owner, n_pairs = block.judged_pairs()
     n_j = block.n_groupings
-    pair_reps = reps[:, first, :] - reps[:, second, :]
-    pair_shift = shift[first] - shift[second]
-    plain = abs_interval(*percentile_interval(pair_reps, confidence_level, pair_shift))
+    plain_hi = np.full((first.size, m), np.nan)
     adj_lo = np.full((first.size, m), np.nan)
-    for k in np.unique(n_pairs[owner]) if first.size else []:
-        sel = n_pairs[owner] == k
-        level = 1.0 - (1.0 - confidence_level) / float(k)
-        adj = percentile_interval(pair_reps[:, sel, :], level, pair_shift[sel])
-        adj_lo[sel] = abs_interval(*adj)[0]
+    # Pairs in chunks, so memory stays bounded with many groups.
+    chunk = max(1, _PAIR_CELLS // max(reps.shape[0] * m, 1))
+    for start in range(0, first.size, chunk):
+        part = slice(start, start + chunk)
+        pair_reps = reps[:, first[part], :] - reps[:, second[part], :]
+        pair_shift = shift[first[part]] - shift[second[part]]
+        plain_hi[part] = abs_interval(
+            *percentile_interval(pair_reps, confidence_level, pair_shift)
+        )[1]
+        k_pairs = n_pairs[owner[part]]
+        for k in np.unique(k_pairs):
+            sel = k_pairs == k
+            level = 1.0 - (1.0 - confidence_level) / float(k)
+            adj = percentile_interval(pair_reps[:, sel, :], level, pair_shift[sel])
+            adj_lo[start + np.flatnonzero(sel)] = abs_interval(*adj)[0]
     lowest, highest, defined = block.extremes(exact)
     cols = np.arange(m)[None, :]
     with warnings.catch_warnings():
@@ -286,7 +297,7 @@ def emit_score_metrics(
         ["difference"] * m,
         exact[highest, cols] - exact[lowest, cols],
         grouped_extreme(adj_lo, owner, n_j),
-        grouped_extreme(plain[1], owner, n_j),
+        grouped_extreme(plain_hi, owner, n_j),
         lowest,
         highest,
         defined,
