@@ -61,6 +61,8 @@ def param_error(name: str, caller: str, expected: str, got: object) -> InvalidPa
     >>> str(param_error("window", "EWMADetector", "an int in [2, inf)", 1))
     "The 'window' parameter of EWMADetector must be an int in [2, inf). Got 1 instead."
     """
+    if isinstance(got, np.generic):
+        got = got.item()  # show 1.5, not np.float64(1.5)
     return InvalidParameterError(
         f"The {name!r} parameter of {caller} must be {expected}. Got {got!r} instead."
     )
@@ -447,7 +449,7 @@ def to_weights(x: object | None, n: int, name: str = "sample_weight") -> FloatAr
         idx = np.flatnonzero(w < 0)
         raise DataValidationError(
             f"{name} must be non-negative; {idx.size} value(s) are negative, the first "
-            f"{w[idx[0]]!r} at row {idx[0]}."
+            f"{float(w[idx[0]])!r} at row {idx[0]}."
         )
     if w.sum() <= 0:
         raise DataValidationError(f"{name} sums to zero; at least one row needs a positive weight.")

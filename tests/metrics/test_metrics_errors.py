@@ -255,7 +255,7 @@ def test_reference_naming_an_unknown_feature() -> None:
 
 def test_reference_of_the_wrong_type() -> None:
     with pytest.raises(
-        DataValidationError,
+        InvalidParameterError,
         match=re.escape(
             "reference must be a group label, a mapping of feature to label, or None; "
             "got list ['F']."
@@ -412,3 +412,14 @@ def test_lookup_errors() -> None:
     with pytest.raises(InvalidParameterError, match=re.escape("no single row matches")):
         res.disparity("disparate_impact", "a", grouping="sex")
     assert res.metric("accuracy", "F & a", grouping="sex×race").value == 0.0
+
+
+def test_a_numeric_reference_names_the_group_of_that_value() -> None:
+    res = group_metrics(
+        [1, 0] * 40,
+        [1, 0] * 40,
+        sensitive_features=[1] * 40 + [2] * 40,
+        reference=2,
+        n_bootstrap=0,
+    )
+    assert set(res.disparities.reference) == {"2"}

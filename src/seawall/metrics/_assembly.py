@@ -15,7 +15,7 @@ from seawall._validation import (
     check_seed,
     to_group_columns,
 )
-from seawall.exceptions import DataValidationError, InsufficientDataError
+from seawall.exceptions import DataValidationError, InsufficientDataError, InvalidParameterError
 from seawall.metrics._block import Block
 from seawall.metrics._counts import VALUE_SEP, CountTables, build_count_tables
 from seawall.metrics._definitions import SAME_TEST, Rows
@@ -103,6 +103,10 @@ def resolve_references(
         that does not occur.
     """
     features = tables.features
+    if isinstance(reference, int | float | np.integer | np.floating) and not isinstance(
+        reference, bool
+    ):
+        reference = str(reference.item() if isinstance(reference, np.generic) else reference)
     if reference is None:
         wanted: dict[str, str] = {}
     elif isinstance(reference, str):
@@ -122,7 +126,7 @@ def resolve_references(
                 f"the sensitive features are {list(features)}."
             )
     else:
-        raise DataValidationError(
+        raise InvalidParameterError(
             f"reference must be a group label, a mapping of feature to label, or None; "
             f"got {type(reference).__name__} {reference!r}."
         )

@@ -148,8 +148,8 @@ def group_metrics(
     yt = to_binary(y_true, "y_true")
     yp = to_binary(y_pred, "y_pred")
     n = check_lengths({"y_true": yt.size, "y_pred": yp.size})
-    weight = to_weights(sample_weight, n)
     columns = sensitive_columns(sensitive_features, n)
+    weight = to_weights(sample_weight, n)
     scores = None
     if y_score is not None:
         scores = to_float(y_score, "y_score")

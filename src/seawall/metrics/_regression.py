@@ -163,8 +163,8 @@ def regression_metrics(
     yt = to_float(y_true, "y_true")
     yp = to_float(y_pred, "y_pred")
     n = check_lengths({"y_true": yt.size, "y_pred": yp.size})
-    weight = to_weights(sample_weight, n)
     columns = sensitive_columns(sensitive_features, n)
+    weight = to_weights(sample_weight, n)
     tables = checked_count_tables(columns, np.zeros(n, dtype=np.int8), 1, weight)
 
     err = yp - yt
