@@ -65,7 +65,9 @@ def run_seawall(data: pd.DataFrame) -> Any:
     return group_metrics(
         data["y_true"],
         data["y_pred"],
-        sensitive_features=data[["sex", "race"]],
+        # A dict of columns (a DataFrame works too; selecting data[["sex", "race"]]
+        # copies the columns first, which costs about 1 ms of the total).
+        sensitive_features={"sex": data["sex"], "race": data["race"]},
         reference={"sex": _peers.REFERENCE["sex"], "race": _peers.REFERENCE["race"]},
     )
 
@@ -78,7 +80,7 @@ def run_seawall_bootstrap(data: pd.DataFrame, n_bootstrap: int) -> Any:
         data["y_true"],
         data["y_pred"],
         y_score=data["y_score"],
-        sensitive_features=data[["sex", "race"]],
+        sensitive_features={"sex": data["sex"], "race": data["race"]},
         reference={"sex": _peers.REFERENCE["sex"], "race": _peers.REFERENCE["race"]},
         n_bootstrap=n_bootstrap,
     )

@@ -229,5 +229,8 @@ def test_katz_intervals_contain_the_ratio(data: dict[str, Any]) -> None:
     ratios = d[d.kind == "ratio"]
     # A ratio of 0 (no successes in the group) must not get an interval above 0,
     # nor an infinite ratio (no successes in the reference) one below infinity.
-    for _, r in ratios[np.isfinite(ratios.lower)].iterrows():
+    for _, r in ratios[np.isfinite(ratios.lower) & ~np.isnan(ratios.value)].iterrows():
         assert r.lower <= r.value <= r.upper, r.to_dict()
+    # No successes on either side (a ratio 0/0): the interval is all of (0, inf).
+    silent = ratios[np.isnan(ratios.value) & np.isfinite(ratios.lower)]
+    assert (silent.lower == 0).all() and np.isinf(silent.upper).all()

@@ -418,7 +418,8 @@ def ratio_interval(
     Returns
     -------
     lower, upper : ndarray of float64
-        The bounds of ``p1 / p2``.
+        The bounds of ``p1 / p2``; ``[0, inf]`` when neither sample has a
+        success, NaN when a sample is empty.
 
     Examples
     --------
@@ -436,4 +437,10 @@ def ratio_interval(
         lower = np.array(lower, dtype=np.float64)
         upper = np.array(upper, dtype=np.float64)
         lower[few], upper[few] = k_lo, k_hi
+    # No successes in either sample: the data say nothing about the ratio, and the
+    # honest interval is all of it rather than undefined.
+    silent = (x1a <= 0) & (x2a <= 0) & (n1a > 0) & (n2a > 0)
+    if silent.any():
+        lower = np.where(silent, 0.0, lower)
+        upper = np.where(silent, np.inf, upper)
     return lower, upper
