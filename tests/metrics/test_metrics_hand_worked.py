@@ -18,7 +18,6 @@ from seawall.metrics import (
     two_proportion_pvalue,
     wilson_interval,
 )
-from seawall.metrics._significance import chi2_homogeneity_pvalue
 
 Z95 = 1.959963984540054  # Phi^-1(0.975)
 
@@ -213,15 +212,6 @@ def test_two_proportion_pvalue_degenerate() -> None:
     assert p[0] == 1.0 and p[1] == 1.0  # nothing varies
     assert np.isnan(p[2])  # an empty sample
     assert not exact.any()
-
-
-def test_chi2_homogeneity_matches_scipy() -> None:
-    x, n = np.array([10, 20, 30, 12]), np.array([100, 100, 100, 40])
-    table = np.stack([x, n - x], axis=1)
-    expected = stats.chi2_contingency(table, correction=False).pvalue
-    assert chi2_homogeneity_pvalue(x, n) == pytest.approx(expected, rel=1e-12)
-    assert np.isnan(chi2_homogeneity_pvalue([3, 0], [5, 0]))  # one non-empty group
-    assert chi2_homogeneity_pvalue([0, 0], [5, 7]) == 1.0
 
 
 # --------------------------------------------------------------------------- #

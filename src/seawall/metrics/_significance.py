@@ -13,7 +13,6 @@ from scipy import special, stats
 
 __all__ = [
     "adjust_pvalues",
-    "chi2_homogeneity_pvalue",
     "two_proportion_pvalue",
     "wald_homogeneity_pvalue",
 ]
@@ -91,37 +90,6 @@ def two_proportion_pvalue(
         table = np.array([[a1[i], m1[i] - a1[i]], [a2[i], m2[i] - a2[i]]], dtype=np.int64)
         p[i] = stats.fisher_exact(table).pvalue
     return np.where(empty, np.nan, p), exact
-
-
-def chi2_homogeneity_pvalue(successes: npt.ArrayLike, trials: npt.ArrayLike) -> float:
-    """Pearson chi-square p-value that several groups share one proportion.
-
-    Parameters
-    ----------
-    successes, trials : array-like of float, shape (n_groups,)
-        Per-group counts; groups with no trials are left out.
-
-    Returns
-    -------
-    float
-        The p-value; NaN with fewer than two non-empty groups, 1.0 when no group
-        varies (all successes or all failures).
-
-    Examples
-    --------
-    >>> round(chi2_homogeneity_pvalue([10, 20, 30], [100, 100, 100]), 5)
-    0.00193
-    """
-    x = np.asarray(successes, np.float64)
-    n = np.asarray(trials, np.float64)
-    keep = n > 0
-    x, n = x[keep], n[keep]
-    if x.size < 2:
-        return float("nan")
-    table = np.stack([x, n - x], axis=1)
-    if (table.sum(axis=0) <= 0).any():
-        return 1.0
-    return float(stats.chi2_contingency(table, correction=False).pvalue)
 
 
 def wald_homogeneity_pvalue(estimates: npt.ArrayLike, variances: npt.ArrayLike) -> float:
