@@ -191,6 +191,68 @@ class Block:
             defined[j] = finite.sum(axis=0) >= 2
         return lowest, highest, defined
 
+    def extend_groups(self, out: Rows, weight: FloatArray, positives: FloatArray) -> None:
+        """Append one row per group to ``out.groups``.
+
+        Parameters
+        ----------
+        out : Rows
+            The accumulator.
+        weight, positives : ndarray of float64, shape (n,)
+            Each group's total weight and weighted positives (NaN when not defined).
+        """
+        g = len(self.labels)
+        out.extend(
+            out.groups,
+            g,
+            grouping=np.asarray(self.names, dtype=object)[self.grouping].tolist(),
+            group=list(self.labels),
+            n=self.rows,
+            weight=weight,
+            positives=positives,
+            small=self.small.tolist(),
+            reference=(self.ref == np.arange(g)).tolist(),
+        )
+
+    def extend_metrics(
+        self,
+        out: Rows,
+        metrics: Sequence[str],
+        value: FloatArray,
+        lower: FloatArray,
+        upper: FloatArray,
+        denominator: FloatArray,
+        method: str,
+    ) -> None:
+        """Append one row per group and metric to ``out.metrics``.
+
+        Parameters
+        ----------
+        out : Rows
+            The accumulator.
+        metrics : sequence of str, length m
+            The metrics (columns).
+        value, lower, upper, denominator : ndarray of float64, shape (n, m)
+            Each group's metrics, intervals and the (effective) rows they are over.
+        method : str
+            How the intervals were computed.
+        """
+        g, m = len(self.labels), len(metrics)
+        names = np.asarray(self.names, dtype=object)[self.grouping]
+        out.extend(
+            out.metrics,
+            g * m,
+            grouping=np.repeat(names, m).tolist(),
+            group=np.repeat(np.asarray(self.labels, dtype=object), m).tolist(),
+            metric=list(metrics) * g,
+            value=value.ravel(),
+            lower=lower.ravel(),
+            upper=upper.ravel(),
+            denominator=np.broadcast_to(denominator, value.shape).ravel(),
+            method=method,
+            small=np.repeat(self.small, m).tolist(),
+        )
+
     def extend_disparities(
         self,
         out: Rows,

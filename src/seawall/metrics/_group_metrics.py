@@ -19,7 +19,7 @@ from seawall.metrics._assembly import (
 )
 from seawall.metrics._block import Block
 from seawall.metrics._comparisons import Rates, emit_pairwise, emit_summary
-from seawall.metrics._definitions import DEN, METRIC_INDEX, NUM, Rows
+from seawall.metrics._definitions import DEN, NUM, PROPORTION_METRICS, Rows
 from seawall.metrics._intervals import normal_quantile, wilson_interval
 from seawall.metrics._result import GroupMetrics
 from seawall.metrics._score_metrics import ScoreStats, emit_score_metrics
@@ -200,31 +200,7 @@ def _rates(counts: FloatArray, squared: FloatArray | None, z: float) -> Rates:
 
 def _emit_groups(out: Rows, block: Block, rates: Rates, counts: FloatArray) -> None:
     """Add one row per group to ``out.groups`` and per group and proportion to ``out.metrics``."""
-    g, m = len(block.labels), len(METRIC_INDEX)
-    names = np.asarray(block.names, dtype=object)[block.grouping].tolist()
-    labels = list(block.labels)
-    small = block.small.tolist()
-    out.extend(
-        out.groups,
-        g,
-        grouping=names,
-        group=labels,
-        n=block.rows,
-        weight=counts.sum(axis=1),
-        positives=counts[:, 2] + counts[:, 3],
-        small=small,
-        reference=(block.ref == np.arange(g)).tolist(),
-    )
-    out.extend(
-        out.metrics,
-        g * m,
-        grouping=[name for name in names for _ in range(m)],
-        group=[lab for lab in labels for _ in range(m)],
-        metric=list(METRIC_INDEX) * g,
-        value=rates.value.ravel(),
-        lower=rates.lower.ravel(),
-        upper=rates.upper.ravel(),
-        denominator=rates.trials.ravel(),
-        method="wilson",
-        small=[s for s in small for _ in range(m)],
+    block.extend_groups(out, counts.sum(axis=1), counts[:, 2] + counts[:, 3])
+    block.extend_metrics(
+        out, PROPORTION_METRICS, rates.value, rates.lower, rates.upper, rates.trials, "wilson"
     )

@@ -220,33 +220,8 @@ def _emit(out: Rows, block: Block, m: _Means, level: float) -> None:
     value[:, 4] = np.sqrt(m.mean[:, 4])
     lo[:, 4] = np.sqrt(np.maximum(lower[:, 4], 0.0))
     hi[:, 4] = np.sqrt(np.maximum(upper[:, 4], 0.0))
-    g, k = len(block.labels), len(REGRESSION_METRICS)
-    names = np.asarray(block.names, dtype=object)[block.grouping]
-    small = block.small.tolist()
-    out.extend(
-        out.groups,
-        g,
-        grouping=names.tolist(),
-        group=list(block.labels),
-        n=block.rows,
-        weight=m.n_eff[:, 0],
-        positives=np.nan,
-        small=small,
-        reference=(block.ref == np.arange(g)).tolist(),
-    )
-    out.extend(
-        out.metrics,
-        g * k,
-        grouping=np.repeat(names, k).tolist(),
-        group=[lab for lab in block.labels for _ in range(k)],
-        metric=list(REGRESSION_METRICS) * g,
-        value=value.ravel(),
-        lower=lo.ravel(),
-        upper=hi.ravel(),
-        denominator=m.n_eff.ravel(),
-        method="t",
-        small=[s for s in small for _ in range(k)],
-    )
+    block.extend_groups(out, m.n_eff[:, 0], np.full(len(block.labels), np.nan))
+    block.extend_metrics(out, REGRESSION_METRICS, value, lo, hi, m.n_eff, "t")
     c = len(REGRESSION_COMPARED)
     others = block.others
     d, d_lo, d_hi, p = _compare(m, value[:, 4], others, block.ref[others], block.alpha)

@@ -208,21 +208,8 @@ def emit_score_metrics(
     lower, upper = bca_interval(reps, stats_.binned, accel, confidence_level, shift)
     p_lo, p_hi = percentile_interval(reps[:, :, 2:], confidence_level, shift[:, 2:])
     lower[:, 2], upper[:, 2] = p_lo[:, 0], p_hi[:, 0]
-    g, m = len(block.labels), len(SCORE_METRICS)
-    names = np.asarray(block.names, dtype=object)[block.grouping]
-    out.extend(
-        out.metrics,
-        g * m,
-        grouping=np.repeat(names, m).tolist(),
-        group=[lab for lab in block.labels for _ in range(m)],
-        metric=list(SCORE_METRICS) * g,
-        value=exact.ravel(),
-        lower=lower.ravel(),
-        upper=upper.ravel(),
-        denominator=np.repeat(block.rows, m),
-        method="bootstrap",
-        small=[s for s in block.small.tolist() for _ in range(m)],
-    )
+    m = len(SCORE_METRICS)
+    block.extend_metrics(out, SCORE_METRICS, exact, lower, upper, block.rows[:, None], "bootstrap")
     others = block.others
     ref = block.ref[others]
     diffs = reps[:, others, :] - reps[:, ref, :]
