@@ -262,12 +262,14 @@ def _notes(m: GroupMetrics) -> dict[str, str]:
     if m.task == "classification":
         gaps = (
             "Each group's rate divided by the reference group's (log scale), with "
-            f"{level} Katz intervals. The line marks parity; the shaded band 0.8–1.25 is the "
+            f"{level} Koopman score intervals (Katz log intervals when both groups have 100 "
+            "successes or more). The line marks parity; the shaded band 0.8–1.25 is the "
             "four-fifths rule's tolerance and its mirror image."
         )
         kinds = (
             "A difference is the group's value minus the reference's (Newcombe interval for "
-            "rates); a ratio is the group's over the reference's (Katz log interval)."
+            "rates); a ratio is the group's over the reference's (Koopman score interval, "
+            "or Katz log interval with 100 successes or more in both)."
         )
     else:
         gaps = (

@@ -66,7 +66,7 @@ CORRECTIONS: dict[str, str] = {
 
 _METHODS: dict[str, str] = {
     "wilson": "Wilson score intervals",
-    "bootstrap": "percentile bootstrap intervals",
+    "bootstrap": "bootstrap intervals (BCa for AUC and Brier score, percentile for ECE)",
     "t": "Student-t intervals",
 }
 
@@ -155,21 +155,21 @@ def interval_methods(methods: list[str], n_bootstrap: int) -> str:
     Returns
     -------
     str
-        E.g. ``"Wilson score intervals for rates and percentile bootstrap
-        intervals (1000 replicates) for score metrics"``.
+        E.g. ``"Wilson score intervals for rates and bootstrap intervals (1000
+        replicates; ...)"``.
 
     Examples
     --------
     >>> interval_methods(["wilson", "wilson"], 0)
     'Wilson score intervals'
     >>> interval_methods(["wilson", "bootstrap"], 200)
-    'Wilson score intervals for rates and percentile bootstrap intervals (200 replicates) for AUC, Brier score and ECE'
+    'Wilson score intervals for rates and bootstrap intervals (200 replicates; BCa for AUC and Brier score, percentile for ECE)'
     """  # noqa: E501
     seen = list(dict.fromkeys(methods))
     if seen == ["wilson", "bootstrap"]:
         return (
-            f"Wilson score intervals for rates and percentile bootstrap intervals "
-            f"({n_bootstrap} replicates) for AUC, Brier score and ECE"
+            f"Wilson score intervals for rates and bootstrap intervals ({n_bootstrap} "
+            f"replicates; BCa for AUC and Brier score, percentile for ECE)"
         )
     parts = []
     for m in seen:
