@@ -558,7 +558,8 @@ def _index(res: Any) -> dict[tuple[str, ...], tuple[float, float]]:
 
 
 def _code(lo: float, hi: float, truth: float) -> int:
-    if not (math.isfinite(lo) and math.isfinite(hi)):
+    # An infinite bound is a real bound (a ratio with no success on one side).
+    if math.isnan(lo) or math.isnan(hi):
         return UNDEFINED
     tol = 1e-12 * max(1.0, abs(truth))
     if truth < lo - tol:
