@@ -4,7 +4,8 @@ Point estimates are exact. Intervals come from the Poisson bootstrap of a
 score histogram per fine cell and class (see ``_scores``): BCa for AUC and the
 Brier score (acceleration from a closed-form jackknife over histogram cells),
 percentile for the calibration error; AUC bounds are shifted by the difference
-between the exact and the binned estimate.
+between the exact and the binned estimate. Differences between groups combine
+the two groups' intervals (MOVER), which costs nothing per pair.
 """
 
 from __future__ import annotations
@@ -33,10 +34,9 @@ from seawall.metrics._spread import abs_interval
 
 __all__ = ["ScoreStats", "emit_score_metrics"]
 
-#: Upper bound on replicate values held at once for the pairwise spreads (memory).
-_PAIR_CELLS = 4_000_000
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
 
 
 def _aggregate(grouping: Grouping, arr: FloatArray) -> FloatArray:
@@ -201,39 +201,24 @@ def emit_score_metrics(
     """
     exact, reps = stats_.exact, stats_.replicates
     shift = exact - stats_.binned
-    # AUC and Brier: BCa (the percentile interval under-covers them in small
-    # groups); ECE: percentile (its bias is not a skew BCa can correct).
     accel = np.zeros_like(exact)
     accel[:, :2] = acceleration(stats_.jackknife, stats_.multiplicity[:, None, :])
-    lower, upper = bca_interval(reps, stats_.binned, accel, confidence_level, shift)
-    p_lo, p_hi = percentile_interval(reps[:, :, 2:], confidence_level, shift[:, 2:])
-    lower[:, 2], upper[:, 2] = p_lo[:, 0], p_hi[:, 0]
+
+    def group_bounds(level: float) -> tuple[FloatArray, FloatArray]:
+        # AUC and Brier: BCa (the percentile interval under-covers them in small
+        # groups); ECE: percentile (its bias is not a skew BCa can correct).
+        lo, hi = bca_interval(reps, stats_.binned, accel, level, shift)
+        e_lo, e_hi = percentile_interval(reps[:, :, 2:], level, shift[:, 2:])
+        lo[:, 2], hi[:, 2] = e_lo[:, 0], e_hi[:, 0]
+        return lo, hi
+
+    lower, upper = group_bounds(confidence_level)
     m = len(SCORE_METRICS)
     block.extend_metrics(out, SCORE_METRICS, exact, lower, upper, block.rows[:, None], "bootstrap")
     others = block.others
     ref = block.ref[others]
-    diffs = reps[:, others, :] - reps[:, ref, :]
-    d_shift = shift[others] - shift[ref]
-    binned = stats_.binned
-    # Jackknife of a difference: leave a row out of the group, or of the reference.
-    jack_d = np.concatenate(
-        [
-            stats_.jackknife[others] - binned[ref, :2, None],
-            binned[others, :2, None] - stats_.jackknife[ref],
-        ],
-        axis=2,
-    )
-    mult_d = np.concatenate([stats_.multiplicity[others], stats_.multiplicity[ref]], axis=1)[
-        :, None, :
-    ]
-    d_accel = np.zeros((others.size, m))
-    d_accel[:, :2] = acceleration(jack_d, mult_d)
-    d_lo, d_hi = bca_interval(
-        diffs, binned[others] - binned[ref], d_accel, confidence_level, d_shift
-    )
-    e_lo, e_hi = percentile_interval(diffs[:, :, 2:], confidence_level, d_shift[:, 2:])
-    d_lo[:, 2], d_hi[:, 2] = e_lo[:, 0], e_hi[:, 0]
     value = exact[others] - exact[ref]
+    d_lo, d_hi = _mover(exact, lower, upper, others, ref)
     block.extend_disparities(
         out,
         others,
@@ -242,30 +227,20 @@ def emit_score_metrics(
         value,
         d_lo,
         d_hi,
-        _bootstrap_z_pvalues(value, diffs),
+        _bootstrap_z_pvalues(value, reps[:, others, :] - reps[:, ref, :]),
         ["bootstrap-z"] * m,
     )
     # Spreads: the lower bound of the largest gap is Bonferroni-corrected over the
     # grouping's K pairs; the upper bound keeps the nominal level (see _comparisons).
     first, second, owner, n_pairs = block.judged_pairs()
     n_j = block.n_groupings
-    plain_hi = np.full((first.size, m), np.nan)
+    plain_hi = abs_interval(*_mover(exact, lower, upper, first, second))[1]
     adj_lo = np.full((first.size, m), np.nan)
-    # Pairs in chunks, so memory stays bounded with many groups.
-    chunk = max(1, _PAIR_CELLS // max(reps.shape[0] * m, 1))
-    for start in range(0, first.size, chunk):
-        part = slice(start, start + chunk)
-        pair_reps = reps[:, first[part], :] - reps[:, second[part], :]
-        pair_shift = shift[first[part]] - shift[second[part]]
-        plain_hi[part] = abs_interval(
-            *percentile_interval(pair_reps, confidence_level, pair_shift)
-        )[1]
-        k_pairs = n_pairs[owner[part]]
-        for k in np.unique(k_pairs):
-            sel = k_pairs == k
-            level = 1.0 - (1.0 - confidence_level) / float(k)
-            adj = percentile_interval(pair_reps[:, sel, :], level, pair_shift[sel])
-            adj_lo[start + np.flatnonzero(sel)] = abs_interval(*adj)[0]
+    k_pairs = n_pairs[owner]
+    for k in np.unique(k_pairs):
+        sel = k_pairs == k
+        adj_lower, adj_upper = group_bounds(1.0 - (1.0 - confidence_level) / float(k))
+        adj_lo[sel] = abs_interval(*_mover(exact, adj_lower, adj_upper, first[sel], second[sel]))[0]
     lowest, highest, defined = block.extremes(exact)
     cols = np.arange(m)[None, :]
     with warnings.catch_warnings():
@@ -291,3 +266,26 @@ def emit_score_metrics(
         p_hom,
         ["bootstrap-wald"] * m,
     )
+
+
+def _mover(
+    value: FloatArray, lower: FloatArray, upper: FloatArray, first: IntArray, second: IntArray
+) -> tuple[FloatArray, FloatArray]:
+    """Interval of ``value[first] - value[second]`` for independent groups, by MOVER.
+
+    Zou and Donner's method of variance estimates recovery combines the two
+    groups' own intervals (the construction behind Newcombe's interval for
+    proportions): ``d - sqrt((v1 - l1)^2 + (u2 - v2)^2)`` and
+    ``d + sqrt((u1 - v1)^2 + (v2 - l2)^2)``. It keeps the skewness the groups'
+    BCa intervals found, which a bootstrap of the difference loses.
+
+    References
+    ----------
+    .. [1] G. Y. Zou, A. Donner, "Construction of confidence limits about effect
+       measures: a general approach", Statistics in Medicine 27 (2008) 1693-1702.
+    """
+    v1, v2 = value[first], value[second]
+    d = v1 - v2
+    lo = d - np.sqrt((v1 - lower[first]) ** 2 + (upper[second] - v2) ** 2)
+    hi = d + np.sqrt((upper[first] - v1) ** 2 + (v2 - lower[second]) ** 2)
+    return lo, hi
