@@ -234,13 +234,13 @@ def to_1d(x: object, name: str) -> np.ndarray[Any, Any]:
             arr = np.asarray(x.astype(object))
         elif x.dtype.kind in "biuf":
             arr = x.to_numpy()
-        elif x.hasnans and pd.api.types.is_numeric_dtype(x.dtype):
-            # nullable Int64/Float64/boolean with missing values
-            arr = x.to_numpy(dtype=np.float64, na_value=np.nan)
         elif pd.api.types.is_bool_dtype(x.dtype) or pd.api.types.is_numeric_dtype(x.dtype):
-            arr = x.to_numpy(dtype=np.float64 if x.dtype.kind == "f" else None)
-            if arr.dtype == object:
+            # Nullable Int64/Float64/boolean (masked or Arrow-backed): their own numpy
+            # dtype, or floats with NaN where values are missing.
+            if x.hasnans:
                 arr = x.to_numpy(dtype=np.float64, na_value=np.nan)
+            else:
+                arr = x.to_numpy(dtype=getattr(x.dtype, "numpy_dtype", None))
         else:
             arr = x.to_numpy(dtype=object)
     elif isinstance(x, pd.Categorical):
