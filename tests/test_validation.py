@@ -12,8 +12,8 @@ import pyarrow as pa
 import pytest
 
 from _forms import COLUMN_FORMS, TABLE_FORMS
+from seawall._groups import GroupColumn, to_group_columns
 from seawall._validation import (
-    GroupColumn,
     check_choice,
     check_lengths,
     check_real,
@@ -22,7 +22,6 @@ from seawall._validation import (
     to_1d,
     to_binary,
     to_float,
-    to_group_columns,
     to_weights,
 )
 from seawall.exceptions import (

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from seawall._validation import to_group_columns
+from seawall._groups import to_group_columns
 from seawall.metrics import group_metrics
 from seawall.metrics._counts import build_count_tables
 from seawall.metrics._scores import auc_by_group

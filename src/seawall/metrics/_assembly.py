@@ -8,12 +8,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from seawall._groups import GroupColumn, to_group_columns
 from seawall._validation import (
-    GroupColumn,
     check_choice,
     check_real,
     check_seed,
-    to_group_columns,
 )
 from seawall.exceptions import DataValidationError, InsufficientDataError, InvalidParameterError
 from seawall.metrics._block import Block

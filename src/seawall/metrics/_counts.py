@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from seawall._validation import GroupColumn
+from seawall._groups import GroupColumn
 
 __all__ = ["CountTables", "Grouping", "build_count_tables", "INTERSECTION_SEP"]
 
