@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from seawall._json import json_value
 from seawall.metrics import DISPARITY_NAMES, GroupMetrics
 
 __all__ = ["FourFifths", "Finding", "describe_findings", "four_fifths"]
@@ -115,8 +116,6 @@ class FourFifths:
         dict
             Every field; NaN becomes None.
         """
-        from seawall.metrics._table import json_value
-
         return {k: json_value(getattr(self, k)) for k in self.__slots__}
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from seawall._json import json_value
 from seawall.exceptions import InvalidParameterError
 from seawall.metrics import GroupMetrics
 
@@ -152,8 +153,6 @@ class GateResult:
         dict
             Every field; NaN becomes None.
         """
-        from seawall.metrics._table import json_value
-
         return {k: json_value(getattr(self, k)) for k in self.__slots__}
 
 

@@ -2,41 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from seawall._json import json_value
+
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ColumnTable", "json_value"]
-
-
-def json_value(v: object) -> Any:
-    """Turn a numpy or Python scalar into a JSON-safe primitive (NaN becomes None).
-
-    Parameters
-    ----------
-    v : object
-        A scalar.
-
-    Returns
-    -------
-    object
-        ``None``, ``bool``, ``int``, ``float`` or ``str``.
-
-    Examples
-    --------
-    >>> json_value(np.float64("nan")) is None, json_value(np.int64(3))
-    (True, 3)
-    """
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
+__all__ = ["ColumnTable", "frozen_array"]
 
 
 class ColumnTable:
