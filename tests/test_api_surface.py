@@ -21,6 +21,7 @@ PUBLIC = {
         "DISPARITY_NAMES",
         "PROPORTION_METRICS",
         "REGRESSION_METRICS",
+        "SAME_TEST",
         "SCORE_METRICS",
         "DisparityTable",
         "Estimate",

@@ -15,6 +15,7 @@ from seawall.metrics._definitions import (
     DISPARITY_NAMES,
     PROPORTION_METRICS,
     REGRESSION_METRICS,
+    SAME_TEST,
     SCORE_METRICS,
 )
 from seawall.metrics._group_metrics import group_metrics
@@ -40,6 +41,7 @@ __all__ = [
     "DISPARITY_NAMES",
     "PROPORTION_METRICS",
     "REGRESSION_METRICS",
+    "SAME_TEST",
     "SCORE_METRICS",
     "DisparityTable",
     "Estimate",

@@ -9,7 +9,7 @@ from typing import Any
 from markupsafe import Markup
 
 from seawall.audit import AuditResult
-from seawall.metrics import GroupMetrics
+from seawall.metrics import SAME_TEST, GroupMetrics
 from seawall.reports._charts import PALETTE, disparity_chart, figure_html, rate_chart
 from seawall.reports._command import DATA_PLACEHOLDER, OUT_PLACEHOLDER, audit_command
 from seawall.reports._format import DASH, fmt_level, fmt_p, interval
@@ -132,7 +132,8 @@ def _four_fifths(result: AuditResult) -> dict[str, Any]:
         ],
         "note": (
             f"The lowest judged group's selection rate divided by the highest's, with a "
-            f"simultaneous {level} interval. The rule fails when the whole interval lies below "
+            f"{level} interval whose upper bound is Bonferroni-corrected over every pair of "
+            f"judged groups. The rule fails when the whole interval lies below "
             f"0.8, and is inconclusive when only the estimate does (EEOC Uniform Guidelines, "
             f"29 CFR 1607.4(D))."
         ),
@@ -242,7 +243,7 @@ def _n_tests(m: GroupMetrics) -> int:
     d = m.disparities
     return len(
         {
-            (d.grouping[i], d.group[i], d.metric[i])
+            (d.grouping[i], d.group[i], SAME_TEST.get(d.metric[i], d.metric[i]))
             for i in range(len(d))
             if math.isfinite(d.p_value[i])
         }
@@ -280,7 +281,11 @@ def _notes(m: GroupMetrics) -> dict[str, str]:
             "A difference is the group's value minus the reference's (Welch interval; delta "
             "method for RMSE)."
         )
-    shared = " (a difference and its ratio share one test)" if m.task == "classification" else ""
+    shared = (
+        " (a difference and its ratio share one test, and so do accuracy and error rate)"
+        if m.task == "classification"
+        else ""
+    )
     return {
         "rates": (
             f"Dots are estimates, whiskers {level} {chart_methods}. The dotted line marks the "
@@ -299,9 +304,11 @@ def _notes(m: GroupMetrics) -> dict[str, str]:
         ),
         "summary": (
             "The largest gap between any two judged groups of a grouping: highest minus "
-            "lowest, or lowest over highest. Intervals are simultaneous over every pair of "
-            f"groups at the {level} level, so they keep their level even when the true gap is "
-            f"zero; the p-value tests that all groups share one value ({adjusted})."
+            "lowest, or lowest over highest. The bound that a data-chosen pair could break "
+            "(the lower bound of a gap, the upper bound of a ratio) is Bonferroni-corrected "
+            f"over every pair of judged groups; the other holds at the {level} level. The "
+            "intervals keep their level even when the true gap is zero; the p-value tests "
+            f"that all groups share one value ({adjusted})."
         ),
     }
 
