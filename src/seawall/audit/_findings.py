@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from seawall._json import json_value
-from seawall.metrics import DISPARITY_NAMES, GroupMetrics
+from seawall.metrics import DISPARITY_NAMES, SAME_TEST, GroupMetrics
 
 __all__ = ["FourFifths", "Finding", "describe_findings", "four_fifths"]
 
@@ -177,8 +177,8 @@ def describe_findings(metrics: GroupMetrics, per_grouping: int = 5) -> tuple[Fin
             d.kind[i] == "difference" and (d.metric[i], "ratio") in DISPARITY_NAMES
         ):
             continue  # for proportions the ratio row says it
-        if d.metric[i] == "accuracy":
-            continue  # the same test as the error rate, which is stated
+        if d.metric[i] in SAME_TEST:
+            continue  # the same test as its complement (accuracy: error rate), stated there
         label = LABELS.get(d.metric[i], d.metric[i])
         who = f"{d.grouping[i]} = {d.group[i]}"
         ref = d.reference[i]
