@@ -15,7 +15,12 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-__all__ = ["bca_interval", "percentile_interval", "poisson_replicates"]
+__all__ = [
+    "bca_interval",
+    "percentile_interval",
+    "poisson_replicates",
+    "studentized_interval",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -178,3 +183,58 @@ def bca_interval(
             q = special.ndtr(z0 + (z0 + z) / (1.0 - acceleration * (z0 + z)))
         bounds.append(_quantiles(samples, q) + shift)
     return bounds[0], bounds[1]
+
+
+def studentized_interval(
+    samples: FloatArray,
+    estimate: FloatArray,
+    sample_se: FloatArray,
+    estimate_se: FloatArray,
+    confidence_level: float,
+) -> tuple[FloatArray, FloatArray]:
+    """Studentized (bootstrap-t) interval along axis 0.
+
+    ``[t - q_hi * se, t - q_lo * se]`` where ``q`` are quantiles of the replicates'
+    ``(t* - t) / se*``: it follows the skewness of a mean of a skewed quantity
+    (the Brier score's squared errors) better than percentile or BCa intervals.
+
+    Parameters
+    ----------
+    samples : ndarray of float64, shape (n_replicates, ...)
+        Replicates of the statistic.
+    estimate : ndarray of float64, shape (...)
+        The statistic on the data the replicates were drawn from.
+    sample_se : ndarray of float64, shape (n_replicates, ...)
+        Each replicate's standard error.
+    estimate_se : ndarray of float64, shape (...)
+        The statistic's standard error.
+    confidence_level : float
+        In (0, 1).
+
+    Returns
+    -------
+    lower, upper : ndarray of float64, shape (...)
+        The bounds; NaN where undefined.
+
+    References
+    ----------
+    .. [1] B. Efron, R. Tibshirani, "An Introduction to the Bootstrap", Chapman &
+       Hall (1993), ch. 12.5.
+
+    Examples
+    --------
+    >>> t = special.ndtri((np.arange(2000) + 0.5) / 2000)[:, None]
+    >>> lo, hi = studentized_interval(t, np.zeros(1), np.ones((2000, 1)), np.ones(1), 0.95)
+    >>> round(float(lo[0]), 2), round(float(hi[0]), 2)
+    (-1.96, 1.96)
+    """
+    if samples.shape[0] == 0:
+        nan = np.full(samples.shape[1:], np.nan)
+        return nan, nan.copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (samples - estimate) / sample_se
+    t = np.where(np.isfinite(t), t, np.nan)
+    alpha = 1.0 - confidence_level
+    q = np.full(samples.shape[1:], alpha / 2.0)
+    q_lo, q_hi = _quantiles(t, q), _quantiles(t, 1.0 - q)
+    return estimate - q_hi * estimate_se, estimate - q_lo * estimate_se

@@ -19,13 +19,19 @@ from scipy import special
 
 from seawall.exceptions import SeawallWarning
 from seawall.metrics._block import Block, grouped_extreme
-from seawall.metrics._bootstrap import bca_interval, percentile_interval, poisson_replicates
+from seawall.metrics._bootstrap import (
+    bca_interval,
+    percentile_interval,
+    poisson_replicates,
+    studentized_interval,
+)
 from seawall.metrics._counts import CountTables, Grouping
 from seawall.metrics._definitions import SCORE_METRICS, Rows
 from seawall.metrics._jackknife import acceleration, histogram_jackknife
 from seawall.metrics._scores import (
     ScoreHistogram,
     auc_by_group,
+    brier_standard_error,
     build_score_histogram,
     histogram_metrics,
 )
@@ -67,7 +73,9 @@ class ScoreStats:
     ``exact`` and ``binned`` have shape (n, 3) and ``replicates`` (n_bootstrap, n, 3),
     groups stacked grouping after grouping, the last axis being AUC, Brier, ECE.
     ``jackknife`` (n, 2, n_cells) holds AUC and Brier with one row of each
-    histogram cell left out, ``multiplicity`` (n, n_cells) the cells' rows.
+    histogram cell left out, ``multiplicity`` (n, n_cells) the cells' rows;
+    ``brier_se`` (n,) and ``brier_se_replicates`` (n_bootstrap, n) the standard
+    error of the Brier score, for its studentized interval.
     """
 
     exact: FloatArray
@@ -75,6 +83,8 @@ class ScoreStats:
     replicates: FloatArray
     jackknife: FloatArray
     multiplicity: FloatArray
+    brier_se: FloatArray
+    brier_se_replicates: FloatArray
     calibrated: bool
 
     @classmethod
@@ -132,13 +142,14 @@ class ScoreStats:
         )
         blank = np.array([1.0, np.nan, np.nan]) if not calibrated else np.ones(3)
         order = np.argsort(scores, kind="stable")
-        exact, binned, jack, mult = [], [], [], []
+        exact, binned, jack, mult, brier_se = [], [], [], [], []
+        moments = (hist.rows, hist.weight, hist.s1, hist.s2, hist.s3, hist.s4)
         for grouping in tables.groupings:
-            v, m = histogram_jackknife(
-                *(_aggregate(grouping, a) for a in (hist.rows, hist.weight, hist.s1, hist.s2))
-            )
+            agg = [_aggregate(grouping, a) for a in moments]
+            v, m = histogram_jackknife(*agg[:4])
             jack.append(v)
             mult.append(m)
+            brier_se.append(brier_standard_error(*agg))
             members = grouping.members[row_cell]
             auc = auc_by_group(scores, y_true, weight, members, grouping.n_groups, order)
             b = _grouping_histogram_metrics(hist, grouping, hist.weight, hist.s1, hist.s2)
@@ -148,24 +159,35 @@ class ScoreStats:
             exact.append(e)
             binned.append(b)
         parts: list[FloatArray] = []
-        for _, w, s1, s2 in poisson_replicates(
-            hist.rows, n_bootstrap, rng, per_row=(hist.weight, hist.s1, hist.s2)
-        ):
+        se_parts: list[FloatArray] = []
+        for rep in poisson_replicates(hist.rows, n_bootstrap, rng, per_row=moments[1:]):
             parts.append(
                 np.concatenate(
-                    [_grouping_histogram_metrics(hist, g, w, s1, s2) for g in tables.groupings],
+                    [_grouping_histogram_metrics(hist, g, *rep[1:4]) for g in tables.groupings],
                     axis=1,
                 )
                 * blank
             )
+            se_parts.append(
+                np.concatenate(
+                    [
+                        brier_standard_error(*(_aggregate(g, a) for a in rep))
+                        for g in tables.groupings
+                    ],
+                    axis=1,
+                )
+            )
         n_groups = sum(g.n_groups for g in tables.groupings)
         replicates = np.concatenate(parts) if parts else np.empty((0, n_groups, 3))
+        se_reps = np.concatenate(se_parts) if se_parts else np.empty((0, n_groups))
         return cls(
             np.concatenate(exact),
             np.concatenate(binned),
             replicates,
             np.concatenate(jack),
             np.concatenate(mult),
+            np.concatenate(brier_se),
+            se_reps,
             calibrated,
         )
 
@@ -205,9 +227,18 @@ def emit_score_metrics(
     accel[:, :2] = acceleration(stats_.jackknife, stats_.multiplicity[:, None, :])
 
     def group_bounds(level: float) -> tuple[FloatArray, FloatArray]:
-        # AUC and Brier: BCa (the percentile interval under-covers them in small
-        # groups); ECE: percentile (its bias is not a skew BCa can correct).
+        # AUC: BCa (the percentile interval under-covers it in small groups);
+        # Brier: studentized (bootstrap-t), as a skewed mean needs; ECE: percentile
+        # (its bias is not a skew any bootstrap interval can correct).
         lo, hi = bca_interval(reps, stats_.binned, accel, level, shift)
+        b_lo, b_hi = studentized_interval(
+            reps[:, :, 1],
+            stats_.binned[:, 1],
+            stats_.brier_se_replicates,
+            stats_.brier_se,
+            level,
+        )
+        lo[:, 1], hi[:, 1] = b_lo, b_hi
         e_lo, e_hi = percentile_interval(reps[:, :, 2:], level, shift[:, 2:])
         lo[:, 2], hi[:, 2] = e_lo[:, 0], e_hi[:, 0]
         return lo, hi

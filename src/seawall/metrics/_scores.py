@@ -13,7 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ScoreHistogram", "auc_by_group", "build_score_histogram", "histogram_metrics"]
+__all__ = [
+    "ScoreHistogram",
+    "auc_by_group",
+    "brier_standard_error",
+    "build_score_histogram",
+    "histogram_metrics",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -96,8 +102,9 @@ class ScoreHistogram:
 
     Attributes
     ----------
-    rows, weight, s1, s2 : ndarray of float64, shape (n_fine, 2, n_bins)
-        Row count, sum of weights, sum of ``w*s`` and of ``w*s**2``.
+    rows, weight, s1, s2, s3, s4 : ndarray of float64, shape (n_fine, 2, n_bins)
+        Row count, sum of weights, and the weighted sums of ``s``, ``s**2``,
+        ``s**3`` and ``s**4`` (the last two give the spread of squared errors).
     calibration_bin : ndarray of intp, shape (n_bins,)
         The calibration (ECE) bin each fine bin lies in.
     n_calibration_bins : int
@@ -108,6 +115,8 @@ class ScoreHistogram:
     weight: FloatArray
     s1: FloatArray
     s2: FloatArray
+    s3: FloatArray
+    s4: FloatArray
     calibration_bin: IntArray
     n_calibration_bins: int
 
@@ -156,6 +165,8 @@ def build_score_histogram(
     weight_sum = rows if weight is None else np.bincount(index, w, size).astype(float)
     s1 = np.bincount(index, w * scores, size).astype(np.float64)
     s2 = np.bincount(index, w * scores * scores, size).astype(np.float64)
+    s3 = np.bincount(index, w * scores**3, size).astype(np.float64)
+    s4 = np.bincount(index, w * scores**4, size).astype(np.float64)
     lower_edge = np.r_[0.0, edges]
     calibration_bin = np.minimum(
         (np.searchsorted(calib_edges, lower_edge, side="right")), n_calibration_bins - 1
@@ -165,6 +176,8 @@ def build_score_histogram(
         weight_sum.reshape(shape),
         s1.reshape(shape),
         s2.reshape(shape),
+        s3.reshape(shape),
+        s4.reshape(shape),
         calibration_bin,
         n_calibration_bins,
     )
@@ -215,3 +228,50 @@ def histogram_metrics(
         ece = np.abs(per_bin).sum(axis=-1) / total
     empty = total <= 0
     return auc, np.where(empty, np.nan, brier), np.where(empty, np.nan, ece)
+
+
+def brier_standard_error(
+    rows: FloatArray,
+    weight: FloatArray,
+    s1: FloatArray,
+    s2: FloatArray,
+    s3: FloatArray,
+    s4: FloatArray,
+) -> FloatArray:
+    """Standard error of the Brier score (a mean of squared errors), over any leading axes.
+
+    With ``q = (s - y)**2`` per row: ``sum w q**2`` is ``sum w s**4`` for negatives
+    and ``sum w (s - 1)**4`` for positives, so the spread of the squared errors
+    comes from the score moments alone.
+
+    Parameters
+    ----------
+    rows, weight, s1, s2, s3, s4 : ndarray of float64, shape (..., 2, n_bins)
+        Per class (negatives first) and bin: rows, weights and weighted sums of
+        ``s**k``.
+
+    Returns
+    -------
+    ndarray of float64, shape (...)
+        ``sqrt(var(q) / n)`` with the sample variance of ``q``; NaN with fewer
+        than two rows.
+
+    Examples
+    --------
+    >>> one = np.ones((2, 1))
+    >>> s = np.array([[0.2], [0.6]])  # one negative at 0.2, one positive at 0.6
+    >>> round(float(brier_standard_error(one, one, s, s**2, s**3, s**4)), 4)
+    0.06
+    """
+    n = rows.sum(axis=(-2, -1))
+    w = weight.sum(axis=(-2, -1))
+    # Positives: (s - 1)^2 = s^2 - 2s + 1 and (s - 1)^4 = s^4 - 4s^3 + 6s^2 - 4s + 1.
+    p1, p2, p3 = (a[..., 1, :].sum(axis=-1) for a in (s1, s2, s3))
+    pw = weight[..., 1, :].sum(axis=-1)
+    q = s2.sum(axis=(-2, -1)) - 2.0 * p1 + pw
+    q2 = s4.sum(axis=(-2, -1)) - 4.0 * p3 + 6.0 * p2 - 4.0 * p1 + pw
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = q / w
+        var = np.maximum(q2 / w - mean**2, 0.0) * n / (n - 1.0)
+        se = np.sqrt(var / n)
+    return np.where(n >= 2, se, np.nan)
