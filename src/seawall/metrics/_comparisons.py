@@ -166,8 +166,9 @@ def emit_summary(out: Rows, block: Block, rates: Rates) -> None:
 
     a = (x[first], n[first], x[second], n[second])
     z_plain = z_value(block.alpha)
-    z_adj = np.array([z_value(block.alpha / n_pairs[j]) for j in owner])[:, None]
-    z_eo = np.array([z_value(block.alpha / (2 * n_pairs[j])) for j in owner])[:, None]
+    # One quantile per grouping (Bonferroni over its pairs), spread to its pairs.
+    z_adj = np.array([z_value(block.alpha / float(k)) for k in n_pairs])[owner][:, None]
+    z_eo = np.array([z_value(block.alpha / (2.0 * k)) for k in n_pairs])[owner][:, None]
     # Largest gap: lower bound at the corrected level, upper at the nominal one;
     # smallest ratio the other way round (see the module docstring).
     spread_lo = grouped_extreme(abs_interval(*newcombe_interval(*a, z_adj))[0], owner, n_j)
