@@ -165,25 +165,26 @@ def emit_summary(out: Rows, block: Block, rates: Rates) -> None:
         spread, ratio = hi_v - lo_v, np.where(hi_v > 0, lo_v / hi_v, np.nan)
 
     a = (x[first], n[first], x[second], n[second])
-    z_plain = z_value(block.alpha)
-    # One quantile per grouping (Bonferroni over its pairs), spread to its pairs.
-    z_adj = np.array([z_value(block.alpha / float(k)) for k in n_pairs])[owner][:, None]
-    z_eo = np.array([z_value(block.alpha / (2.0 * k)) for k in n_pairs])[owner][:, None]
+    # Per pair: the nominal quantile, the one Bonferroni-corrected over its
+    # grouping's pairs, and that of equalized odds (also over TPR and FPR); one call
+    # of each interval kernel serves all three levels (stacked on a leading axis).
+    per_grouping = np.array(
+        [
+            [z_value(block.alpha), z_value(block.alpha / k), z_value(block.alpha / (2.0 * k))]
+            for k in n_pairs.astype(np.float64)
+        ]
+    ).reshape(-1, 3)
+    z = per_grouping[owner].T[:, :, None]  # (3 levels, pairs, 1)
+    d_lo, d_hi = abs_interval(*newcombe_interval(*a, z))
+    s_lo, s_hi = symmetric_ratio_interval(*ratio_interval(*a, z[:2]))
     # Largest gap: lower bound at the corrected level, upper at the nominal one;
     # smallest ratio the other way round (see the module docstring).
-    spread_lo = grouped_extreme(abs_interval(*newcombe_interval(*a, z_adj))[0], owner, n_j)
-    plain_hi = abs_interval(*newcombe_interval(*a, z_plain))[1]
-    spread_hi = grouped_extreme(plain_hi, owner, n_j)
-    ratio_lo = grouped_extreme(
-        symmetric_ratio_interval(*ratio_interval(*a, z_plain))[0], owner, n_j, smallest=True
-    )
-    ratio_hi = grouped_extreme(
-        symmetric_ratio_interval(*ratio_interval(*a, z_adj))[1], owner, n_j, smallest=True
-    )
-    x1, n1, x2, n2 = (v[:, _EO] for v in a)
-    eo_low = abs_interval(*newcombe_interval(x1, n1, x2, n2, z_eo))[0]
-    eo_lo = np.fmax(*(grouped_extreme(eo_low[:, k : k + 1], owner, n_j)[:, 0] for k in range(2)))
-    eo_hi = np.fmax(*(grouped_extreme(plain_hi[:, c : c + 1], owner, n_j)[:, 0] for c in _EO))
+    spread_lo = grouped_extreme(d_lo[1], owner, n_j)
+    spread_hi = grouped_extreme(d_hi[0], owner, n_j)
+    ratio_lo = grouped_extreme(s_lo[0], owner, n_j, smallest=True)
+    ratio_hi = grouped_extreme(s_hi[1], owner, n_j, smallest=True)
+    eo_lo = np.fmax.reduce(grouped_extreme(d_lo[2][:, _EO], owner, n_j), axis=1)
+    eo_hi = np.fmax.reduce(grouped_extreme(d_hi[0][:, _EO], owner, n_j), axis=1)
     # Equalized odds: the larger of the TPR and FPR spreads.
     pick = np.where(spread[:, _TPR] < spread[:, _FPR], _FPR, _TPR)
     rows = np.arange(n_j)
