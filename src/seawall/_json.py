@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
 
-__all__ = ["json_value"]
+__all__ = ["json_record", "json_value"]
 
 
 def json_value(v: object) -> Any:
@@ -39,3 +40,29 @@ def json_value(v: object) -> Any:
             return None
         return "inf" if v > 0 else "-inf"
     return v
+
+
+def json_record(obj: Any) -> dict[str, Any]:
+    """Every field of a flat dataclass as a JSON-safe value, in field order.
+
+    Parameters
+    ----------
+    obj : dataclass instance
+        A record whose fields are scalars.
+
+    Returns
+    -------
+    dict
+        Field name to :func:`json_value` of its value.
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> @dataclass
+    ... class Row:
+    ...     name: str
+    ...     value: float
+    >>> json_record(Row("a", float("nan")))
+    {'name': 'a', 'value': None}
+    """
+    return {f.name: json_value(getattr(obj, f.name)) for f in fields(obj)}

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from seawall._io import file_sha256
-from seawall._validation import check_choice, check_real, check_seed, to_binary
+from seawall._validation import check_choice, check_real, check_seed, to_binary, to_float
 from seawall.audit._findings import describe_findings, four_fifths
 from seawall.audit._fingerprint import data_fingerprint, environment_versions
 from seawall.audit._gates import Gate, evaluate_gates, parse_gate
@@ -247,8 +247,6 @@ def audit(
 
     def run(at_level: float, boot: int) -> GroupMetrics:
         if task_ == "regression":
-            from seawall._validation import to_float
-
             return regression_metrics(
                 to_float(frame[label], f"the label column {label!r}"),
                 to_float(frame[prediction], f"the prediction column {prediction!r}"),

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from seawall._json import json_value
+from seawall._json import json_record
 from seawall.metrics import DISPARITY_NAMES, SAME_TEST, GroupMetrics
 
 __all__ = ["FourFifths", "Finding", "describe_findings", "four_fifths"]
@@ -71,16 +71,9 @@ class Finding:
         Returns
         -------
         dict
-            Every field.
+            Every field; NaN becomes None.
         """
-        return {
-            "text": self.text,
-            "kind": self.kind,
-            "grouping": self.grouping,
-            "group": self.group,
-            "metric": self.metric,
-            "effect": self.effect if math.isfinite(self.effect) else None,
-        }
+        return json_record(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +109,7 @@ class FourFifths:
         dict
             Every field; NaN becomes None.
         """
-        return {k: json_value(getattr(self, k)) for k in self.__slots__}
+        return json_record(self)
 
 
 def four_fifths(metrics: GroupMetrics) -> tuple[FourFifths, ...]:

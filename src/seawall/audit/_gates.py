@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from seawall._json import json_value
+from seawall._json import json_record
 from seawall.exceptions import InvalidParameterError
 from seawall.metrics import GroupMetrics
 
@@ -153,7 +153,7 @@ class GateResult:
         dict
             Every field; NaN becomes None.
         """
-        return {k: json_value(getattr(self, k)) for k in self.__slots__}
+        return json_record(self)
 
 
 def evaluate_gates(gates: Sequence[Gate], corrected: GroupMetrics) -> tuple[GateResult, ...]:
