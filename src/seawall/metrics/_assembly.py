@@ -267,7 +267,7 @@ def checked_count_tables(
 
 
 def make_block(
-    tables: CountTables, sizes: list[FloatArray], refs: list[int], params: CommonParams
+    tables: CountTables, reference: str | Mapping[str, str] | None, params: CommonParams
 ) -> Block:
     """Stack every grouping's groups into one block; each reference must be judged.
 
@@ -275,10 +275,8 @@ def make_block(
     ----------
     tables : CountTables
         The groupings.
-    sizes : list of ndarray of float64
-        Each grouping's group sizes (rows).
-    refs : list of int
-        Each grouping's reference group (index within the grouping).
+    reference : str, mapping of str to str, or None
+        The reference groups, as :func:`resolve_references` reads them.
     params : CommonParams
         The shared parameters.
 
@@ -289,9 +287,13 @@ def make_block(
 
     Raises
     ------
+    DataValidationError
+        When the reference does not name a group (see :func:`resolve_references`).
     InsufficientDataError
         When a reference group is smaller than ``min_group_size``.
     """
+    sizes = [g.aggregate(tables.rows).sum(axis=1) for g in tables.groupings]
+    refs = resolve_references(reference, tables, sizes)
     offsets = np.cumsum([0] + [g.n_groups for g in tables.groupings])
     for grouping, rows, ref in zip(tables.groupings, sizes, refs, strict=True):
         if rows[ref] < params.min_size:

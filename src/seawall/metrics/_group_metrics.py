@@ -14,7 +14,6 @@ from seawall.metrics._assembly import (
     build_result,
     checked_count_tables,
     make_block,
-    resolve_references,
     sensitive_columns,
 )
 from seawall.metrics._block import Block
@@ -163,9 +162,7 @@ def group_metrics(
         if tables.squared is not None
         else None
     )
-    sizes = [g.aggregate(tables.rows).sum(axis=1) for g in tables.groupings]
-    refs = resolve_references(reference, tables, sizes)
-    block = make_block(tables, sizes, refs, params)
+    block = make_block(tables, reference, params)
     rates = _rates(counts, squared, normal_quantile(params.level))
 
     out = Rows()

@@ -16,7 +16,6 @@ from seawall.metrics._assembly import (
     build_result,
     checked_count_tables,
     make_block,
-    resolve_references,
     sensitive_columns,
 )
 from seawall.metrics._block import Block, grouped_extreme
@@ -180,9 +179,7 @@ def regression_metrics(
 
     parts = [_moments(tables, g, sums, squares) for g in tables.groupings]
     moments = _Means(*(np.concatenate([getattr(p, f) for p in parts]) for f in _Means.__slots__))
-    sizes = [g.aggregate(tables.rows)[:, 0] for g in tables.groupings]
-    refs = resolve_references(reference, tables, sizes)
-    block = make_block(tables, sizes, refs, params)
+    block = make_block(tables, reference, params)
     out = Rows()
     _emit(out, block, moments, params.level)
     return build_result("regression", out, tables.features, params, n, weight is not None, 0)
