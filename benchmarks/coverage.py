@@ -13,11 +13,11 @@ The score handed to Seawall is ``sigmoid(a (logit(pi) + d s) + b)``: with
 ``a = 1, b = 0`` it is the exact posterior ``P(y=1 | s)`` (perfectly calibrated);
 any ``a > 0`` keeps the ranking, so ``AUC = Phi(d / sqrt 2)`` always. The Brier
 score and the population ECE with 10 equal-width bins
-(``sum_k |E[(y - p) 1{p in bin k}]|``, the estimand of Seawall's ECE) are
-integrals over ``s``, computed with ``scipy.integrate.quad``. For a calibrated
-score the population ECE is 0, which a non-negative estimator cannot cover
-properly; it is reported anyway, next to the ECE of a miscalibrated score
-(group B) whose true binned ECE is positive.
+(``sqrt(sum_k p_k d_k**2)``, ``p_k = P(p in bin k)``, ``d_k = E[y - p | p in bin
+k]``, the estimand of Seawall's debiased ECE) are integrals over ``s``, computed
+with ``scipy.integrate.quad``. For a calibrated score (group A) the population
+ECE is 0, a boundary any equal-tailed interval covers at least 97.5% of the
+time; group B's score is miscalibrated and its ECE positive.
 
 Scenarios (group A is the reference; ``n`` is the size given by ``--sizes``)
 -------------------------------------------------------------------------------
@@ -62,7 +62,9 @@ Seawall code): exact coverage of Jeffreys / Clopper-Pearson / Agresti-Coull next
 Wilson and of Koopman's score interval next to Katz; a count-level simulation of
 the simultaneous constructions with Bonferroni on one bound only; and, on the rows
 of each group, percentile / basic / BCa Poisson bootstrap, a stratified bootstrap,
-DeLong on the logit scale (AUC) and a t interval (Brier).
+DeLong on the logit scale (AUC), a t interval (Brier), and for the ECE the
+plug-in squared ECE next to the debiased one with percentile, recentred
+percentile and normal intervals.
 
 Run::
 
@@ -174,10 +176,15 @@ class GroupModel:
             p = float(self.score(np.array(s)))
             return self._density(s, 1) * (1.0 - p) - self._density(s, 0) * p
 
+        def density(s: float) -> float:
+            return self._density(s, 1) + self._density(s, 0)
+
         total = 0.0
         for lo, hi in zip(s_edges[:-1], s_edges[1:], strict=True):
-            total += abs(integrate.quad(resid, lo, hi, limit=200)[0])
-        return total
+            gap = integrate.quad(resid, lo, hi, limit=200)[0]  # p_k d_k
+            share = integrate.quad(density, lo, hi, limit=200)[0]  # p_k
+            total += gap * gap / share if share > 0 else 0.0
+        return math.sqrt(total)
 
     def truth(self, metric: str) -> float:
         return float(getattr(self, metric))
@@ -1041,9 +1048,16 @@ def _auc_weighted(y_sorted: FloatArray, w: FloatArray) -> FloatArray:
         return (pos * below).sum(axis=-1) / (pos.sum(axis=-1) * neg.sum(axis=-1))  # type: ignore[no-any-return]
 
 
-def _ece_weighted(resid: FloatArray, onehot: FloatArray, w: FloatArray) -> FloatArray:
+def _ece_weighted(resid: FloatArray, onehot: FloatArray, w: FloatArray) -> tuple[FloatArray, ...]:
+    """Plug-in and debiased squared l2 ECE with frequency weights ``w`` of shape (B, n)."""
+    n_k = w @ onehot
+    s_k = (w * resid) @ onehot
+    q_k = (w * resid * resid) @ onehot
+    total = n_k.sum(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.abs((w * resid) @ onehot).sum(axis=-1) / w.sum(axis=-1)  # type: ignore[no-any-return]
+        plugin = np.where(n_k > 0, s_k**2 / n_k, 0.0).sum(axis=-1) / total
+        debiased = np.where(n_k > 1, (s_k**2 - q_k) / (n_k - 1.0), 0.0).sum(axis=-1) / total
+    return plugin, debiased
 
 
 def _bca(reps: FloatArray, theta: float, jack: FloatArray) -> tuple[float, float]:
@@ -1140,23 +1154,24 @@ def _score_intervals(
     sd = float(e.std(ddof=1))
     tq = float(stats.t.ppf(0.5 + LEVEL / 2.0, n - 1))
     out["brier t-interval"] = (brier - tq * sd / math.sqrt(n), brier + tq * sd / math.sqrt(n))
-    # ---- ECE
+    # ---- ECE (intervals of the squared l2 ECE, square-rooted: coverage is the same)
     resid = ys - ps
     bins = np.minimum((ps * N_CALIBRATION_BINS).astype(np.intp), N_CALIBRATION_BINS - 1)
     onehot = np.zeros((n, N_CALIBRATION_BINS))
     onehot[np.arange(n), bins] = 1.0
-    ece = float(_ece_weighted(resid, onehot, np.ones((1, n)))[0])
-    ereps = _ece_weighted(resid, onehot, w)
-    out["ece percentile (poisson)"] = _pct(ereps)
-    lo, hi = _pct(ereps)
-    out["ece basic (poisson)"] = (2 * ece - hi, 2 * ece - lo)
-    sums = resid @ onehot
-    jack_e = (np.abs(sums).sum() - np.abs(sums[bins]) + np.abs(sums[bins] - resid)) / (n - 1)
-    out["ece bca (poisson)"] = _bca(ereps, ece, jack_e)
-    # bias-corrected percentile: shift by the bootstrap bias estimate (mean(reps) - ece)
-    ok = ereps[np.isfinite(ereps)]
-    bias = float(ok.mean()) - ece
-    out["ece percentile - boot bias"] = (lo - 2 * bias, hi - 2 * bias)
+    plug, deb = (float(v[0]) for v in _ece_weighted(resid, onehot, np.ones((1, n))))
+    plug_reps, deb_reps = _ece_weighted(resid, onehot, w)
+
+    def root(lo: float, hi: float) -> tuple[float, float]:
+        return math.sqrt(max(lo, 0.0)), math.sqrt(max(hi, 0.0))
+
+    out["ece plug-in percentile"] = root(*_pct(plug_reps))
+    out["ece debiased percentile"] = root(*_pct(deb_reps))
+    lo, hi = _pct(deb_reps)
+    # the bootstrap world's truth is the plug-in value: recentre the replicates on it
+    out["ece debiased percentile, recentred"] = root(deb + lo - plug, deb + hi - plug)
+    sd = float(np.std(deb_reps, ddof=1))
+    out["ece debiased normal"] = root(deb - Z * sd, deb + Z * sd)
     return out
 
 

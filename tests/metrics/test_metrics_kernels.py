@@ -21,18 +21,23 @@ def naive_brier(y: np.ndarray, s: np.ndarray, w: np.ndarray) -> float:
 
 
 def naive_ece(y: np.ndarray, s: np.ndarray, w: np.ndarray, n_bins: int = 10) -> float:
-    """Equal-width bins on [0, 1], the last one closed: sum |sum w (y - s)| / sum w."""
+    """Equal-width bins on [0, 1], the last one closed; in each bin the weighted mean
+    of ``x_i x_j`` (``x = y - s``) over pairs of distinct rows; ``sqrt(max(T, 0))`` of
+    the bins' weight-share average ``T``."""
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     total = 0.0
     for b in range(n_bins):
         lo, hi = edges[b], edges[b + 1]
-        resid = 0.0
-        for yi, si, wi in zip(y, s, w, strict=True):
-            inside = lo <= si < hi or (b == n_bins - 1 and si == hi)
-            if inside:
-                resid += wi * (yi - si)
-        total += abs(resid)
-    return total / w.sum()
+        inside = [i for i, si in enumerate(s) if lo <= si < hi or (b == n_bins - 1 and si == hi)]
+        num = den = 0.0
+        for i in inside:
+            for j in inside:
+                if i != j:
+                    num += w[i] * w[j] * (y[i] - s[i]) * (y[j] - s[j])
+                    den += w[i] * w[j]
+        if den > 0:
+            total += w[inside].sum() / w.sum() * num / den
+    return float(np.sqrt(max(total, 0.0)))
 
 
 def _groups_of(rng: np.random.Generator, n: int, k: int) -> np.ndarray:

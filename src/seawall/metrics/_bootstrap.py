@@ -191,6 +191,7 @@ def studentized_interval(
     sample_se: FloatArray,
     estimate_se: FloatArray,
     confidence_level: float,
+    center: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Studentized (bootstrap-t) interval along axis 0.
 
@@ -210,6 +211,10 @@ def studentized_interval(
         The statistic's standard error.
     confidence_level : float
         In (0, 1).
+    center : ndarray of float64, shape (...), optional
+        The estimand's value in the bootstrap world, where ``t*`` is centred;
+        by default ``estimate``. A debiased estimator differs from it: its
+        bootstrap world's truth is the plug-in value.
 
     Returns
     -------
@@ -232,7 +237,7 @@ def studentized_interval(
         nan = np.full(samples.shape[1:], np.nan)
         return nan, nan.copy()
     with np.errstate(divide="ignore", invalid="ignore"):
-        t = (samples - estimate) / sample_se
+        t = (samples - (estimate if center is None else center)) / sample_se
     t = np.where(np.isfinite(t), t, np.nan)
     alpha = 1.0 - confidence_level
     q = np.full(samples.shape[1:], alpha / 2.0)

@@ -50,7 +50,11 @@ def group_metrics(
     those tables. From them come, per group: size, base rate, selection rate,
     TPR, FPR, TNR, FNR, precision, NPV, accuracy and error rate (Wilson
     intervals), and with scores ROC AUC, Brier score and expected calibration
-    error (Poisson-bootstrap intervals of the score histograms). Each group is
+    error (Poisson-bootstrap intervals of the score histograms). The ECE is the
+    root-mean-square gap between mean label and mean score over equal-width
+    score bins, ``sqrt(sum_k p_k d_k**2)``, estimated without the upward bias
+    of the plug-in (whose noise alone exceeds a real gap in small groups): an
+    unbiased estimate of the square, 0 when it is negative. Each group is
     compared with its grouping's reference as a difference (Newcombe interval)
     and a ratio (Koopman's score interval with few successes, Katz's log
     interval otherwise), with a p-value (Fisher's exact test for small cells,
@@ -92,7 +96,9 @@ def group_metrics(
         Poisson-bootstrap replicates of the score histograms, for the intervals
         of the score metrics; 0 skips them (those intervals are then NaN).
     n_calibration_bins : int, default=10
-        Equal-width bins on [0, 1] of the expected calibration error.
+        Equal-width bins on [0, 1] of the expected calibration error. Only
+        pairs of rows in one bin inform it, so a group with about one row per
+        bin has an uninformative (wide) ECE interval.
     random_state : int, default=0
         Seed of the bootstrap.
 

@@ -1,11 +1,13 @@
 """ROC AUC, Brier score and calibration error per group, with bootstrap intervals.
 
 Point estimates are exact. Intervals come from the Poisson bootstrap of a
-score histogram per fine cell and class (see ``_scores``): BCa for AUC and the
-Brier score (acceleration from a closed-form jackknife over histogram cells),
-percentile for the calibration error; AUC bounds are shifted by the difference
-between the exact and the binned estimate. Differences between groups combine
-the two groups' intervals (MOVER), which costs nothing per pair.
+score histogram per fine cell and class (see ``_scores``): BCa for AUC
+(acceleration from a closed-form jackknife over histogram cells, bounds shifted
+by the difference between the exact and the binned estimate), studentized for
+the Brier score and for the debiased squared calibration error. Differences
+between groups combine the two groups' intervals, which costs nothing per pair:
+by MOVER for AUC and Brier score, as the box of two intervals at level
+``sqrt(level)`` for the calibration error, whose intervals end at the boundary 0.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from seawall.exceptions import SeawallWarning
 from seawall.metrics._block import Block, grouped_extreme
 from seawall.metrics._bootstrap import (
     bca_interval,
-    percentile_interval,
     poisson_replicates,
     studentized_interval,
 )
@@ -29,10 +30,12 @@ from seawall.metrics._counts import CountTables, Grouping
 from seawall.metrics._definitions import SCORE_METRICS, Rows
 from seawall.metrics._jackknife import acceleration, histogram_jackknife
 from seawall.metrics._scores import (
+    CalibrationError,
     ScoreHistogram,
     auc_by_group,
     brier_standard_error,
     build_score_histogram,
+    calibration_error,
     histogram_metrics,
 )
 from seawall.metrics._significance import wald_homogeneity_pvalue
@@ -52,18 +55,30 @@ def _aggregate(grouping: Grouping, arr: FloatArray) -> FloatArray:
     return agg.reshape(*agg.shape[:-1], 2, shape[-1])
 
 
-def _grouping_histogram_metrics(
-    hist: ScoreHistogram, grouping: Grouping, weight: FloatArray, s1: FloatArray, s2: FloatArray
-) -> FloatArray:
-    """(..., n_groups, 3) AUC, Brier and ECE of a grouping from fine histograms."""
-    auc, brier, ece = histogram_metrics(
-        _aggregate(grouping, weight),
-        _aggregate(grouping, s1),
-        _aggregate(grouping, s2),
-        hist.calibration_bin,
-        hist.n_calibration_bins,
+def _group_metrics(
+    hist: ScoreHistogram, agg: list[FloatArray]
+) -> tuple[FloatArray, FloatArray, CalibrationError]:
+    """AUC, Brier and ECE (..., n_groups, 3), the Brier SE and the calibration parts.
+
+    ``agg`` holds a grouping's histogram rows, weight, s1 .. s4 and, with
+    weights, its three squared-weight sums (or replicates of them).
+    """
+    rows, weight, s1, s2 = agg[:4]
+    squared = (rows, s1, s2) if len(agg) == 6 else (agg[6], agg[7], agg[8])
+    auc, brier = histogram_metrics(weight, s1, s2)
+    cal = calibration_error(weight, s1, s2, squared, hist.calibration_bin, hist.n_calibration_bins)
+    metrics = np.stack([auc, brier, cal.value], axis=-1)
+    return metrics, brier_standard_error(*agg[:6]), cal
+
+
+def _concat(parts: list[CalibrationError], axis: int, empty: tuple[int, ...]) -> CalibrationError:
+    """Join calibration errors along ``axis``; ``empty`` is the shape when there are none."""
+    fields = ("squared", "plugin", "standard_error", "null_pvalue")
+    if not parts:
+        return CalibrationError(*(np.empty(empty) for _ in fields))
+    return CalibrationError(
+        *(np.concatenate([getattr(p, f) for p in parts], axis=axis) for f in fields)
     )
-    return np.stack([auc, brier, ece], axis=-1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +90,9 @@ class ScoreStats:
     ``jackknife`` (n, 2, n_cells) holds AUC and Brier with one row of each
     histogram cell left out, ``multiplicity`` (n, n_cells) the cells' rows;
     ``brier_se`` (n,) and ``brier_se_replicates`` (n_bootstrap, n) the standard
-    error of the Brier score, for its studentized interval.
+    error of the Brier score, for its studentized interval; ``calibration`` (n,)
+    and ``calibration_replicates`` (n_bootstrap, n) the debiased squared
+    calibration error behind the ECE, for its studentized interval.
     """
 
     exact: FloatArray
@@ -85,6 +102,8 @@ class ScoreStats:
     multiplicity: FloatArray
     brier_se: FloatArray
     brier_se_replicates: FloatArray
+    calibration: CalibrationError
+    calibration_replicates: CalibrationError
     calibrated: bool
 
     @classmethod
@@ -142,17 +161,21 @@ class ScoreStats:
         )
         blank = np.array([1.0, np.nan, np.nan]) if not calibrated else np.ones(3)
         order = np.argsort(scores, kind="stable")
-        exact, binned, jack, mult, brier_se = [], [], [], [], []
-        moments = (hist.rows, hist.weight, hist.s1, hist.s2, hist.s3, hist.s4)
+        exact, binned, jack, mult, brier_se, cal = [], [], [], [], [], []
+        moments: tuple[FloatArray, ...] = (
+            *(hist.rows, hist.weight, hist.s1, hist.s2, hist.s3, hist.s4),
+            *(hist.squared_weights or ()),
+        )
         for grouping in tables.groupings:
             agg = [_aggregate(grouping, a) for a in moments]
             v, m = histogram_jackknife(*agg[:4])
             jack.append(v)
             mult.append(m)
-            brier_se.append(brier_standard_error(*agg))
             members = grouping.members[row_cell]
             auc = auc_by_group(scores, y_true, weight, members, grouping.n_groups, order)
-            b = _grouping_histogram_metrics(hist, grouping, hist.weight, hist.s1, hist.s2)
+            b, se, c = _group_metrics(hist, agg)
+            brier_se.append(se)
+            cal.append(c)
             b = b * blank
             e = b.copy()
             e[:, 0] = auc
@@ -160,24 +183,15 @@ class ScoreStats:
             binned.append(b)
         parts: list[FloatArray] = []
         se_parts: list[FloatArray] = []
-        for rep in poisson_replicates(hist.rows, n_bootstrap, rng, per_row=moments[1:]):
-            parts.append(
-                np.concatenate(
-                    [_grouping_histogram_metrics(hist, g, *rep[1:4]) for g in tables.groupings],
-                    axis=1,
-                )
-                * blank
-            )
-            se_parts.append(
-                np.concatenate(
-                    [
-                        brier_standard_error(*(_aggregate(g, a) for a in rep))
-                        for g in tables.groupings
-                    ],
-                    axis=1,
-                )
-            )
+        cal_parts: list[CalibrationError] = []
         n_groups = sum(g.n_groups for g in tables.groupings)
+        for rep in poisson_replicates(hist.rows, n_bootstrap, rng, per_row=moments[1:]):
+            triples = [
+                _group_metrics(hist, [_aggregate(g, a) for a in rep]) for g in tables.groupings
+            ]
+            parts.append(np.concatenate([t[0] for t in triples], axis=1) * blank)
+            se_parts.append(np.concatenate([t[1] for t in triples], axis=1))
+            cal_parts.append(_concat([t[2] for t in triples], 1, (len(rep[0]), n_groups)))
         replicates = np.concatenate(parts) if parts else np.empty((0, n_groups, 3))
         se_reps = np.concatenate(se_parts) if se_parts else np.empty((0, n_groups))
         return cls(
@@ -188,6 +202,8 @@ class ScoreStats:
             np.concatenate(mult),
             np.concatenate(brier_se),
             se_reps,
+            _concat(cal, 0, (n_groups,)),
+            _concat(cal_parts, 0, (0, n_groups)),
             calibrated,
         )
 
@@ -228,8 +244,8 @@ def emit_score_metrics(
 
     def group_bounds(level: float) -> tuple[FloatArray, FloatArray]:
         # AUC: BCa (the percentile interval under-covers it in small groups);
-        # Brier: studentized (bootstrap-t), as a skewed mean needs; ECE: percentile
-        # (its bias is not a skew any bootstrap interval can correct).
+        # Brier: studentized (bootstrap-t), as a skewed mean needs; ECE: studentized
+        # on the debiased square, see _ece_bounds.
         lo, hi = bca_interval(reps, stats_.binned, accel, level, shift)
         b_lo, b_hi = studentized_interval(
             reps[:, :, 1],
@@ -239,8 +255,19 @@ def emit_score_metrics(
             level,
         )
         lo[:, 1], hi[:, 1] = b_lo, b_hi
-        e_lo, e_hi = percentile_interval(reps[:, :, 2:], level, shift[:, 2:])
-        lo[:, 2], hi[:, 2] = e_lo[:, 0], e_hi[:, 0]
+        lo[:, 2], hi[:, 2] = _ece_bounds(stats_, level)
+        return lo, hi
+
+    def difference_bounds(
+        level: float, first: IntArray, second: IntArray
+    ) -> tuple[FloatArray, FloatArray]:
+        # AUC, Brier: MOVER. ECE: the box of the two groups' intervals at level
+        # sqrt(level) (independent groups), as MOVER reads a bound at 0 as a
+        # 2.5% tail while for a calibrated group it is where the truth sits.
+        lo, hi = _mover(exact, *group_bounds(level), first, second)
+        box_lower, box_upper = group_bounds(float(np.sqrt(level)))
+        lo[:, 2] = box_lower[first, 2] - box_upper[second, 2]
+        hi[:, 2] = box_upper[first, 2] - box_lower[second, 2]
         return lo, hi
 
     lower, upper = group_bounds(confidence_level)
@@ -249,7 +276,7 @@ def emit_score_metrics(
     others = block.others
     ref = block.ref[others]
     value = exact[others] - exact[ref]
-    d_lo, d_hi = _mover(exact, lower, upper, others, ref)
+    d_lo, d_hi = difference_bounds(confidence_level, others, ref)
     block.extend_disparities(
         out,
         others,
@@ -265,13 +292,13 @@ def emit_score_metrics(
     # grouping's K pairs; the upper bound keeps the nominal level (see _comparisons).
     first, second, owner, n_pairs = block.judged_pairs()
     n_j = block.n_groupings
-    plain_hi = abs_interval(*_mover(exact, lower, upper, first, second))[1]
+    plain_hi = abs_interval(*difference_bounds(confidence_level, first, second))[1]
     adj_lo = np.full((first.size, m), np.nan)
     k_pairs = n_pairs[owner]
     for k in np.unique(k_pairs):
         sel = k_pairs == k
-        adj_lower, adj_upper = group_bounds(1.0 - (1.0 - confidence_level) / float(k))
-        adj_lo[sel] = abs_interval(*_mover(exact, adj_lower, adj_upper, first[sel], second[sel]))[0]
+        adj_level = 1.0 - (1.0 - confidence_level) / float(k)
+        adj_lo[sel] = abs_interval(*difference_bounds(adj_level, first[sel], second[sel]))[0]
     lowest, highest, defined = block.extremes(exact)
     cols = np.arange(m)[None, :]
     with warnings.catch_warnings():
@@ -297,6 +324,29 @@ def emit_score_metrics(
         p_hom,
         ["bootstrap-wald"] * m,
     )
+
+
+def _ece_bounds(stats_: ScoreStats, level: float) -> tuple[FloatArray, FloatArray]:
+    """Interval of the ECE: studentized bootstrap of its debiased square ``T``.
+
+    The replicates' ``(T* - P) / se*`` are centred on the plug-in ``P``, the
+    estimand's value in the bootstrap world. The lower bound rises above 0 only
+    where the calibration test rejects at ``(1 - level) / 2``: for calibrated
+    scores ``T`` is a degenerate U-statistic, on which the bootstrap is not
+    consistent (alone, it put the lower bound above 0 in about 9% of simulated
+    calibrated groups of 30 rows). The bounds are then square-rooted.
+    """
+    cal, reps = stats_.calibration, stats_.calibration_replicates
+    if not stats_.calibrated:
+        nan = np.full(cal.squared.shape, np.nan)
+        return nan, nan.copy()
+    t_lo, t_hi = studentized_interval(
+        reps.squared, cal.squared, reps.standard_error, cal.standard_error, level, cal.plugin
+    )
+    rejected = cal.null_pvalue < (1.0 - level) / 2.0
+    t_lo = np.where(rejected, t_lo, np.minimum(t_lo, 0.0))
+    with np.errstate(invalid="ignore"):
+        return np.sqrt(np.maximum(t_lo, 0.0)), np.sqrt(np.maximum(t_hi, 0.0))
 
 
 def _mover(

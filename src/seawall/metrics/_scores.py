@@ -1,9 +1,10 @@
 """Score-based metrics per group: ROC AUC, Brier score, expected calibration error.
 
 Point estimates are exact (AUC from one sort with midranks for ties; Brier and
-ECE from per-bin sums). For the bootstrap, scores are summarised in a histogram
-per fine cell and class whose bins nest inside the calibration bins, so Brier
-and ECE are exact on it and AUC loses only the order inside a bin.
+the debiased calibration error from per-bin sums). For the bootstrap, scores
+are summarised in a histogram per fine cell and class whose bins nest inside
+the calibration bins, so Brier and calibration error are exact on it and AUC
+loses only the order inside a bin.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy import stats
 
 __all__ = [
+    "CalibrationError",
     "ScoreHistogram",
     "auc_by_group",
     "brier_standard_error",
     "build_score_histogram",
+    "calibration_error",
     "histogram_metrics",
 ]
 
@@ -105,6 +109,10 @@ class ScoreHistogram:
     rows, weight, s1, s2, s3, s4 : ndarray of float64, shape (n_fine, 2, n_bins)
         Row count, sum of weights, and the weighted sums of ``s``, ``s**2``,
         ``s**3`` and ``s**4`` (the last two give the spread of squared errors).
+    squared_weights : tuple of three ndarray of float64, shape (n_fine, 2, n_bins), or None
+        The sums of ``w**2``, ``w**2 s`` and ``w**2 s**2`` (the calibration
+        error's pairs); None without weights, where they equal ``rows``, ``s1``
+        and ``s2``.
     calibration_bin : ndarray of intp, shape (n_bins,)
         The calibration (ECE) bin each fine bin lies in.
     n_calibration_bins : int
@@ -117,6 +125,7 @@ class ScoreHistogram:
     s2: FloatArray
     s3: FloatArray
     s4: FloatArray
+    squared_weights: tuple[FloatArray, FloatArray, FloatArray] | None
     calibration_bin: IntArray
     n_calibration_bins: int
 
@@ -167,6 +176,14 @@ def build_score_histogram(
     s2 = np.bincount(index, w * scores * scores, size).astype(np.float64)
     s3 = np.bincount(index, w * scores**3, size).astype(np.float64)
     s4 = np.bincount(index, w * scores**4, size).astype(np.float64)
+    squared_weights = None
+    if weight is not None:
+        w2 = w * w
+        squared_weights = (
+            np.bincount(index, w2, size).astype(np.float64).reshape(shape),
+            np.bincount(index, w2 * scores, size).astype(np.float64).reshape(shape),
+            np.bincount(index, w2 * scores * scores, size).astype(np.float64).reshape(shape),
+        )
     lower_edge = np.r_[0.0, edges]
     calibration_bin = np.minimum(
         (np.searchsorted(calib_edges, lower_edge, side="right")), n_calibration_bins - 1
@@ -178,37 +195,34 @@ def build_score_histogram(
         s2.reshape(shape),
         s3.reshape(shape),
         s4.reshape(shape),
+        squared_weights,
         calibration_bin,
         n_calibration_bins,
     )
 
 
 def histogram_metrics(
-    weight: FloatArray, s1: FloatArray, s2: FloatArray, calibration_bin: IntArray, n_calib: int
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """AUC, Brier score and ECE from score histograms, over any leading axes.
+    weight: FloatArray, s1: FloatArray, s2: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """AUC and Brier score from score histograms, over any leading axes.
 
     Parameters
     ----------
     weight, s1, s2 : ndarray of float64, shape (..., 2, n_bins)
         Weight, ``sum w*s`` and ``sum w*s**2`` per class (negatives first) and bin.
-    calibration_bin : ndarray of intp, shape (n_bins,)
-        The calibration bin of each bin.
-    n_calib : int
-        The number of calibration bins.
 
     Returns
     -------
-    auc, brier, ece : ndarray of float64, shape (...)
-        AUC with ties inside a bin counted one half; Brier and ECE exact.
+    auc, brier : ndarray of float64, shape (...)
+        AUC with ties inside a bin counted one half; Brier score exact.
 
     Examples
     --------
     >>> w = np.array([[2.0, 1.0], [0.0, 3.0]])  # 2 negatives low, 1 high; 3 positives high
     >>> s1 = np.array([[0.2, 0.7], [0.0, 2.4]])
     >>> s2 = np.array([[0.02, 0.49], [0.0, 1.92]])
-    >>> [round(float(v), 4) for v in histogram_metrics(w, s1, s2, np.array([0, 1]), 2)]
-    [0.8333, 0.105, 0.05]
+    >>> [round(float(v), 4) for v in histogram_metrics(w, s1, s2)]
+    [0.8333, 0.105]
     """
     neg, pos = weight[..., 0, :], weight[..., 1, :]
     neg_below = np.cumsum(neg, axis=-1) - neg
@@ -220,14 +234,152 @@ def histogram_metrics(
         # sum w (s - y)^2 = sum w s^2 - 2 sum_{y=1} w s + sum_{y=1} w
         sq = s2.sum(axis=(-2, -1)) - 2.0 * s1[..., 1, :].sum(axis=-1) + p_tot
         brier = sq / total
-        # ECE: sum over calibration bins of |sum w (y - s)| / total weight
-        resid = pos - s1.sum(axis=-2)
-        one_hot = np.zeros((calibration_bin.size, n_calib))
-        one_hot[np.arange(calibration_bin.size), calibration_bin] = 1.0
-        per_bin = resid @ one_hot
-        ece = np.abs(per_bin).sum(axis=-1) / total
-    empty = total <= 0
-    return auc, np.where(empty, np.nan, brier), np.where(empty, np.nan, ece)
+    return auc, np.where(total <= 0, np.nan, brier)
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationError:
+    """The debiased squared calibration error of each group, with what its interval needs.
+
+    Attributes
+    ----------
+    squared : ndarray of float64, shape (...)
+        The unbiased estimate ``T`` of ``sum_k p_k d_k**2`` (``p_k`` the weight
+        share of calibration bin ``k``, ``d_k = E[y - s | bin k]``); it can be
+        negative. The reported ECE is ``sqrt(max(T, 0))``.
+    plugin : ndarray of float64, shape (...)
+        The plug-in ``sum_k p_k dhat_k**2``: the estimand's value in the
+        bootstrap world, where the studentized bootstrap centres its replicates.
+    standard_error : ndarray of float64, shape (...)
+        The standard error of ``T``; NaN with fewer than two rows.
+    null_pvalue : ndarray of float64, shape (...)
+        One-sided p-value of "the scores are calibrated" (``y ~ Bernoulli(s)``)
+        against larger ``T``.
+    """
+
+    squared: FloatArray
+    plugin: FloatArray
+    standard_error: FloatArray
+    null_pvalue: FloatArray
+
+    @property
+    def value(self) -> FloatArray:
+        """The ECE, ``sqrt(max(T, 0))``."""
+        return np.sqrt(np.maximum(self.squared, 0.0))
+
+
+def calibration_error(
+    weight: FloatArray,
+    s1: FloatArray,
+    s2: FloatArray,
+    squared_weights: tuple[FloatArray, FloatArray, FloatArray],
+    calibration_bin: IntArray,
+    n_calib: int,
+) -> CalibrationError:
+    """Debiased l2 calibration error from score histograms, over any leading axes.
+
+    With ``x = y - s`` and calibration bin ``k`` of weight ``W_k``, the squared
+    gap ``d_k**2 = E[x | k]**2`` is estimated by the weighted mean of ``x_i x_j``
+    over the bin's pairs of distinct rows, ``U_k = (S_k**2 - sum w**2 x**2) /
+    (W_k**2 - sum w**2)`` with ``S_k = sum w x`` (a U-statistic; 0 for a bin
+    with one row), and ``T = sum_k (W_k / W) U_k``. The plug-in ``sum p_k
+    dhat_k**2`` is biased upward by each bin's sampling variance, which in a
+    group of 30 rows is larger than the gap itself; ``T`` is unbiased.
+
+    The standard error combines each bin's U-statistic variance
+    ``4 d_k**2 v_k / n_k + 2 v_k**2 / (n_k (n_k - 1))`` (``v_k`` the variance
+    of ``x`` in the bin, ``n_k`` Kish's effective size) with the spread of the
+    bin shares. ``d_k**2`` enters as the plug-in ``dhat_k**2``, which is biased
+    upward: the standard error errs large (by about a quarter at 15 rows a
+    bin), which keeps a low draw of ``T`` from also shrinking its interval;
+    with the unbiased ``max(U_k, 0)`` the studentized interval's upper bound
+    falls below the truth too often (92-94% coverage at 100 rows).
+    The calibration test approximates ``T`` under ``y ~ Bernoulli(s)`` by
+    ``sum_k a_k (chi2_1 - 1)`` with ``a_k`` the null variance of ``S_k`` times
+    its coefficient in ``T``, and that sum by a scaled chi-square
+    (Satterthwaite).
+
+    Parameters
+    ----------
+    weight, s1, s2 : ndarray of float64, shape (..., 2, n_bins)
+        Per class (negatives first) and bin: weights, ``sum w*s`` and
+        ``sum w*s**2``.
+    squared_weights : tuple of three ndarray of float64, shape (..., 2, n_bins)
+        The same sums of ``w**2``, ``w**2 s`` and ``w**2 s**2`` (without
+        weights: the row counts, ``s1`` and ``s2``).
+    calibration_bin : ndarray of intp, shape (n_bins,)
+        The calibration bin of each bin.
+    n_calib : int
+        The number of calibration bins.
+
+    Returns
+    -------
+    CalibrationError
+        The estimate and what its interval needs.
+
+    References
+    ----------
+    .. [1] A. Kumar, P. Liang, T. Ma, "Verified uncertainty calibration",
+       NeurIPS 2019 (the debiased estimator).
+    .. [2] D. Lee, X. Huang, H. Hassani, E. Dobriban, "T-Cal: an optimal test
+       for the calibration of predictive models", JMLR 24 (2023).
+
+    Examples
+    --------
+    Four rows in one bin, scores 0.2 and labels 1, 0, 0, 0 (``x`` = 0.8, -0.2,
+    -0.2, -0.2): ``S = 0.2``, ``sum x**2 = 0.76``, ``U = (0.04 - 0.76) / 12 =
+    -0.06``, so nothing shows a miscalibration (ECE 0):
+
+    >>> rows = np.array([[3.0], [1.0]])
+    >>> sw = (rows, 0.2 * rows, 0.04 * rows)
+    >>> ce = calibration_error(*sw, sw, np.array([0]), 1)
+    >>> round(float(ce.squared), 4), float(ce.value)
+    (-0.06, 0.0)
+    """
+    one_hot = np.zeros((calibration_bin.size, n_calib))
+    one_hot[np.arange(calibration_bin.size), calibration_bin] = 1.0
+
+    def per_bin(w: FloatArray, m1: FloatArray, m2: FloatArray) -> tuple[FloatArray, ...]:
+        # total, sum of x = y - s, sum of x^2 and sum of s (1 - s), per calibration bin
+        pos = w[..., 1, :] @ one_hot
+        ms = m1.sum(axis=-2) @ one_hot
+        ms2 = m2.sum(axis=-2) @ one_hot
+        sq = pos - 2.0 * (m1[..., 1, :] @ one_hot) + ms2
+        return w.sum(axis=-2) @ one_hot, pos - ms, sq, ms - ms2
+
+    w_k, s_k, q_k, v_k = per_bin(weight, s1, s2)
+    d_k, _, q2_k, v2_k = per_bin(*squared_weights)
+    w_tot = w_k.sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pair_w = w_k**2 - d_k  # sum over ordered pairs of distinct rows of w_i w_j
+        pair = pair_w > 1e-12 * np.maximum(w_k**2, 1e-300)
+        u = np.where(pair, (s_k**2 - q2_k) / pair_w, 0.0)
+        share = w_k / w_tot[..., None]
+        squared = (share * u).sum(axis=-1)
+        plugin = np.where(w_k > 0, s_k**2 / w_k, 0.0).sum(axis=-1) / w_tot
+        n_k = np.where(d_k > 0, w_k**2 / d_k, 0.0)  # Kish's effective size
+        n_tot = w_tot**2 / d_k.sum(axis=-1)
+        var_x = np.where(w_k > 0, np.maximum(q_k / w_k - (s_k / w_k) ** 2, 0.0), 0.0)
+        var_u = np.where(
+            pair,
+            4.0 * (s_k / w_k) ** 2 * var_x / n_k + 2.0 * var_x**2 / (n_k * (n_k - 1.0)),
+            0.0,
+        )
+        var = (share**2 * var_u).sum(axis=-1) + np.maximum(
+            (share * u**2).sum(axis=-1) - squared**2, 0.0
+        ) / n_tot
+        a = np.where(pair, share * v2_k / pair_w, 0.0)
+        sum_a, sum_a2 = a.sum(axis=-1), (a**2).sum(axis=-1)
+        null_p = stats.chi2.sf((squared + sum_a) * sum_a / sum_a2, sum_a**2 / sum_a2)
+    null_p = np.where(sum_a > 0, null_p, np.where(squared > 0, 0.0, 1.0))
+    defined = w_tot > 0
+    nan = np.nan
+    return CalibrationError(
+        np.where(defined, squared, nan),
+        np.where(defined, plugin, nan),
+        np.where(defined & (n_tot > 1), np.sqrt(var), nan),
+        np.where(defined, null_p, nan),
+    )
 
 
 def brier_standard_error(

@@ -28,7 +28,7 @@ METRIC_LABELS: dict[str, str] = {
     "equalized_odds": "Equalized odds",
     "auc": "ROC AUC",
     "brier": "Brier score",
-    "ece": "Calibration error (ECE)",
+    "ece": "Calibration error (RMS ECE, debiased)",
     "mean_target": "Mean target",
     "mean_prediction": "Mean prediction",
     "mean_error": "Mean error (bias)",
@@ -66,7 +66,7 @@ CORRECTIONS: dict[str, str] = {
 
 _METHODS: dict[str, str] = {
     "wilson": "Wilson score intervals",
-    "bootstrap": "bootstrap intervals (BCa for AUC and Brier score, percentile for ECE)",
+    "bootstrap": "bootstrap intervals (BCa for AUC, studentized for Brier score and debiased ECE)",
     "t": "Student-t intervals",
 }
 
@@ -163,13 +163,13 @@ def interval_methods(methods: list[str], n_bootstrap: int) -> str:
     >>> interval_methods(["wilson", "wilson"], 0)
     'Wilson score intervals'
     >>> interval_methods(["wilson", "bootstrap"], 200)
-    'Wilson score intervals for rates and bootstrap intervals (200 replicates; BCa for AUC and Brier score, percentile for ECE)'
+    'Wilson score intervals for rates and bootstrap intervals (200 replicates; BCa for AUC, studentized for Brier score and debiased ECE)'
     """  # noqa: E501
     seen = list(dict.fromkeys(methods))
     if seen == ["wilson", "bootstrap"]:
         return (
             f"Wilson score intervals for rates and bootstrap intervals ({n_bootstrap} "
-            f"replicates; BCa for AUC and Brier score, percentile for ECE)"
+            f"replicates; BCa for AUC, studentized for Brier score and debiased ECE)"
         )
     parts = []
     for m in seen:
