@@ -18,7 +18,7 @@ import pandas as pd
 from seawall._validation import check_lengths, module_of, to_1d
 from seawall.exceptions import DataValidationError
 
-__all__ = ["MISSING_LABEL", "GroupColumn", "to_group_columns"]
+__all__ = ["MISSING_LABEL", "GroupColumn", "named_columns", "to_group_columns"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,16 +136,47 @@ def to_group_columns(x: object, n: int, name: str = "sensitive_features") -> lis
     >>> [c.labels for c in to_group_columns(["a", "b", "a"], 3)]
     [('a', 'b')]
     """
-    columns = _split_columns(x, name)
-    if not columns:
-        raise DataValidationError(f"{name} has no columns; pass at least one sensitive feature.")
-    seen: set[str] = set()
     out = []
-    for col_name, values in columns:
-        if col_name in seen:
-            raise DataValidationError(f"{name} has two columns named {col_name!r}; rename one.")
-        seen.add(col_name)
+    for col_name, values in named_columns(x, name, "sensitive feature"):
         col = _codes(values, col_name)
         check_lengths({"y_true": n, f"{name}[{col_name!r}]": col.codes.size})
         out.append(col)
     return out
+
+
+def named_columns(x: object, name: str, what: str) -> list[tuple[str, object]]:
+    """Split a table-like input into named columns, at least one, names unique.
+
+    Parameters
+    ----------
+    x : array-like or table
+        One column or several (see :func:`to_group_columns`).
+    name : str
+        The input's name, for unnamed columns and messages.
+    what : str
+        What a column is, for the message (e.g. ``"sensitive feature"``).
+
+    Returns
+    -------
+    list of (str, object)
+        Each column's name and values.
+
+    Raises
+    ------
+    DataValidationError
+        With no columns or a repeated name.
+
+    Examples
+    --------
+    >>> [n for n, _ in named_columns({"a": [1], "b": [2]}, "context", "attribute")]
+    ['a', 'b']
+    """
+    columns = _split_columns(x, name)
+    if not columns:
+        raise DataValidationError(f"{name} has no columns; pass at least one {what}.")
+    seen: set[str] = set()
+    for col_name, _ in columns:
+        if col_name in seen:
+            raise DataValidationError(f"{name} has two columns named {col_name!r}; rename one.")
+        seen.add(col_name)
+    return columns

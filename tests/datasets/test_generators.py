@@ -13,7 +13,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-import seawall.datasets
 from seawall.datasets import make_health, make_lending
 from seawall.exceptions import InvalidParameterError
 
@@ -45,10 +44,6 @@ GENERATORS = [
     pytest.param(make_health, HEALTH_COLUMNS, id="health"),
 ]
 SEEDS = (0, 1, 2)
-
-
-def test_public_api() -> None:
-    assert seawall.datasets.__all__ == ["make_health", "make_lending"]
 
 
 @pytest.mark.parametrize(("make", "columns"), GENERATORS)

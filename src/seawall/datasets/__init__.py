@@ -7,13 +7,41 @@ Each generator tells one story that an audit should uncover, with a known answer
 - :func:`make_health`: a rare group (patients aged 65+) whose outcomes follow a
   different pattern is served far worse by a model fitted to everyone.
 
-Both are deterministic given ``random_state``, vectorised, and return a
-``pandas.DataFrame`` with string (not categorical) group columns.
+Two more plant several effects each, for investigations of unwarranted associations
+(FairTest-style context search, weak-slice discovery, screening thousands of output
+labels), and come with a *null twin* (``effects="null"``) that keeps the same
+features but none of the effects, so that a method's false discoveries can be counted:
+
+- :func:`make_slices`: a binary classifier's log with two weak slices (a large mild
+  one and a small strong one), an error disparity and an output association in a
+  context each, and an association that an explanatory attribute accounts for.
+  Returns :class:`PlantedData`.
+- :func:`make_tagging`: an image tagger's sparse output over thousands of Zipf-popular
+  tags, with a rare offensive confusion for one group in one context, a tag whose
+  association with a group is explained by region, and a benign cultural association.
+  Returns :class:`PlantedTags`.
+
+Every planted effect is described by a :class:`PlantedEffect`: its kind, context,
+group, size and the share of rows it covers.
+
+All are deterministic given ``random_state``, vectorised, and return
+``pandas.DataFrame`` frames with string (not categorical) group columns.
 """
 
 from __future__ import annotations
 
 from seawall.datasets._health import make_health
 from seawall.datasets._lending import make_lending
+from seawall.datasets._planted import PlantedData, PlantedEffect, PlantedTags
+from seawall.datasets._slices import make_slices
+from seawall.datasets._tagging import make_tagging
 
-__all__ = ["make_health", "make_lending"]
+__all__ = [
+    "PlantedData",
+    "PlantedEffect",
+    "PlantedTags",
+    "make_health",
+    "make_lending",
+    "make_slices",
+    "make_tagging",
+]

@@ -1,0 +1,143 @@
+"""Turn selections into the frozen result tables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from seawall.associations._problem import Problem
+from seawall.associations._result import HypothesisTable, Investigation
+from seawall.associations._select import Selection, Stage
+from seawall.metrics._table import frozen_array
+
+__all__ = ["Part", "build_investigation"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One analysis of an investigation: its problem, its selection and its kind."""
+
+    kind: str
+    problem: Problem
+    selection: Selection
+    alpha: float
+
+
+def _stage_table(
+    part: Part, stage: Stage, stage_name: str, status: Sequence[str], rows: npt.NDArray[np.intp]
+) -> HypothesisTable:
+    p = part.problem
+    main = stage.main
+    sides = stage.sides
+    m = rows.size
+    groups = tuple(
+        "" if p.comparison == "weak_slice" else p.group_labels[int(g)] for g in stage.group[rows]
+    )
+    return HypothesisTable(
+        kind=(part.kind,) * m,
+        stage=(stage_name,) * m,
+        status=tuple(status[i] for i in rows.tolist()),
+        context=tuple(p.describe(stage.attributes[i], stage.values[i]) for i in rows.tolist()),
+        depth=frozen_array((stage.attributes[rows] >= 0).sum(axis=1)),
+        group=groups,
+        n_inside=frozen_array(sides.n1.sum(axis=1)[rows]),
+        n_outside=frozen_array(sides.n2.sum(axis=1)[rows]),
+        inside=frozen_array(main.first[rows]),
+        outside=frozen_array(main.second[rows]),
+        difference=frozen_array(main.difference[rows]),
+        difference_lower=frozen_array(main.difference_lower[rows]),
+        difference_upper=frozen_array(main.difference_upper[rows]),
+        ratio=frozen_array(main.ratio[rows]),
+        ratio_lower=frozen_array(main.ratio_lower[rows]),
+        ratio_upper=frozen_array(main.ratio_upper[rows]),
+        crude_difference=frozen_array(stage.crude.difference[rows]),
+        p_value=frozen_array(main.p_value[rows]),
+        p_adjusted=frozen_array(stage.p_adjusted[rows]),
+        level=frozen_array(stage.level[rows]),
+    )
+
+
+def _concat(tables: Sequence[HypothesisTable]) -> HypothesisTable:
+    cols: dict[str, Any] = {}
+    for f in fields(HypothesisTable):
+        parts = [getattr(t, f.name) for t in tables]
+        if parts and isinstance(parts[0], tuple):
+            cols[f.name] = tuple(v for part in parts for v in part)
+        else:
+            cols[f.name] = frozen_array(np.concatenate(parts) if parts else np.empty(0))
+    return HypothesisTable(**cols)
+
+
+def _take(table: HypothesisTable, order: npt.NDArray[np.intp]) -> HypothesisTable:
+    cols: dict[str, Any] = {}
+    for f in fields(HypothesisTable):
+        col = getattr(table, f.name)
+        cols[f.name] = (
+            tuple(col[i] for i in order.tolist())
+            if isinstance(col, tuple)
+            else frozen_array(col[order])
+        )
+    return HypothesisTable(**cols)
+
+
+def build_investigation(
+    parts: Sequence[Part], parameters: dict[str, Any], n_rows: int, max_findings: int
+) -> Investigation:
+    """Assemble the result of one or more analyses over the same rows.
+
+    Parameters
+    ----------
+    parts : sequence of Part
+        The analyses.
+    parameters : dict
+        The investigation's parameters, recorded in the result.
+    n_rows : int
+        The rows investigated.
+    max_findings : int
+        The most findings shown (over all parts).
+
+    Returns
+    -------
+    Investigation
+        Findings ranked by the conservative end of their interval.
+    """
+    found, explained, hypotheses = [], [], []
+    shadows: list[int] = []
+    for part in parts:
+        sel = part.selection
+        search_status = np.where(sel.search.p_adjusted < part.alpha, "candidate", "rejected")
+        hypotheses.append(
+            _stage_table(
+                part, sel.search, "search", search_status.tolist(), np.arange(search_status.size)
+            )
+        )
+        n_confirm = len(sel.status)
+        hypotheses.append(
+            _stage_table(part, sel.confirm, "confirm", sel.status, np.arange(n_confirm))
+        )
+        found.append(_stage_table(part, sel.confirm, "confirm", sel.status, sel.findings))
+        shadows.extend(int((sel.shadow_of == i).sum()) for i in sel.findings.tolist())
+        ex = np.flatnonzero(np.asarray(sel.status, dtype=object) == "explained")
+        explained.append(_stage_table(part, sel.confirm, "confirm", sel.status, ex))
+    findings = _concat(found)
+    lo, hi = findings.difference_lower, findings.difference_upper
+    conservative = np.where(lo > 0, lo, np.where(hi < 0, -hi, 0.0))
+    order = np.lexsort((findings.depth, -conservative))[:max_findings]
+    first = parts[0].selection
+    return Investigation(
+        findings=_take(findings, order),
+        explained=_concat(explained),
+        hypotheses=_concat(hypotheses),
+        parameters=parameters,
+        n_rows=n_rows,
+        n_search_rows=first.n_search_rows,
+        n_confirm_rows=first.n_confirm_rows,
+        n_pruned=sum(p.selection.n_pruned for p in parts),
+        shadows=tuple(shadows[i] for i in order.tolist()),
+    )
