@@ -46,6 +46,7 @@ def _stage_table(
         context=tuple(p.describe(stage.attributes[i], stage.values[i]) for i in rows.tolist()),
         depth=frozen_array((stage.attributes[rows] >= 0).sum(axis=1)),
         group=groups,
+        label=("",) * m,
         n_inside=frozen_array(sides.n1.sum(axis=1)[rows]),
         n_outside=frozen_array(sides.n2.sum(axis=1)[rows]),
         inside=frozen_array(main.first[rows]),

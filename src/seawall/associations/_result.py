@@ -28,8 +28,9 @@ class HypothesisTable(ColumnTable):
     kind : tuple of str
         ``"weak_slice"`` (a context's error against the rest of the data),
         ``"error_disparity"`` (the error of one protected group against the rest
-        of a context) or ``"association"`` (the output of one group against the
-        rest of a context).
+        of a context), ``"association"`` (the output of one group against the
+        rest of a context) or ``"label_association"`` (how often one output
+        label is given to one group against the rest of a context).
     stage : tuple of str
         ``"search"`` (tested on the search split) or ``"confirm"`` (tested again
         on the held-out split).
@@ -44,6 +45,9 @@ class HypothesisTable(ColumnTable):
         Its number of conditions.
     group : tuple of str
         The protected group compared with the rest of the context ("" for weak slices).
+    label : tuple of str
+        The output label whose rate is compared (discovery over many labels;
+        "" otherwise).
     n_inside, n_outside : ndarray of float64
         Rows on each side: the context (or the group in it) and what it is
         compared with.
@@ -72,6 +76,7 @@ class HypothesisTable(ColumnTable):
     context: tuple[str, ...]
     depth: FloatArray
     group: tuple[str, ...]
+    label: tuple[str, ...]
     n_inside: FloatArray
     n_outside: FloatArray
     inside: FloatArray
