@@ -53,6 +53,7 @@ PUBLIC = {
     "seawall.associations": [
         "HypothesisTable",
         "Investigation",
+        "discover_labels",
         "find_associations",
         "profile_errors",
     ],
@@ -65,7 +66,13 @@ PUBLIC = {
         "make_slices",
         "make_tagging",
     ],
-    "seawall.reports": ["ReportPaths", "render_html", "write_report"],
+    "seawall.reports": [
+        "ReportPaths",
+        "render_html",
+        "render_investigation_html",
+        "write_investigation",
+        "write_report",
+    ],
     "seawall.cli": ["cli", "main"],
 }
 

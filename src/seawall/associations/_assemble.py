@@ -14,7 +14,7 @@ from seawall.associations._result import HypothesisTable, Investigation
 from seawall.associations._select import Selection, Stage
 from seawall.metrics._table import frozen_array
 
-__all__ = ["Part", "build_investigation"]
+__all__ = ["Part", "build_investigation", "concat_tables", "take_rows"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -64,7 +64,8 @@ def _stage_table(
     )
 
 
-def _concat(tables: Sequence[HypothesisTable]) -> HypothesisTable:
+def concat_tables(tables: Sequence[HypothesisTable]) -> HypothesisTable:
+    """Stack hypothesis tables, row after row."""
     cols: dict[str, Any] = {}
     for f in fields(HypothesisTable):
         parts = [getattr(t, f.name) for t in tables]
@@ -75,7 +76,8 @@ def _concat(tables: Sequence[HypothesisTable]) -> HypothesisTable:
     return HypothesisTable(**cols)
 
 
-def _take(table: HypothesisTable, order: npt.NDArray[np.intp]) -> HypothesisTable:
+def take_rows(table: HypothesisTable, order: npt.NDArray[np.intp]) -> HypothesisTable:
+    """The rows ``order`` of a hypothesis table, in that order."""
     cols: dict[str, Any] = {}
     for f in fields(HypothesisTable):
         col = getattr(table, f.name)
@@ -126,15 +128,15 @@ def build_investigation(
         shadows.extend(int((sel.shadow_of == i).sum()) for i in sel.findings.tolist())
         ex = np.flatnonzero(np.asarray(sel.status, dtype=object) == "explained")
         explained.append(_stage_table(part, sel.confirm, "confirm", sel.status, ex))
-    findings = _concat(found)
+    findings = concat_tables(found)
     lo, hi = findings.difference_lower, findings.difference_upper
     conservative = np.where(lo > 0, lo, np.where(hi < 0, -hi, 0.0))
     order = np.lexsort((findings.depth, -conservative))[:max_findings]
     first = parts[0].selection
     return Investigation(
-        findings=_take(findings, order),
-        explained=_concat(explained),
-        hypotheses=_concat(hypotheses),
+        findings=take_rows(findings, order),
+        explained=concat_tables(explained),
+        hypotheses=concat_tables(hypotheses),
         parameters=parameters,
         n_rows=n_rows,
         n_search_rows=first.n_search_rows,
