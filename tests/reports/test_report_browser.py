@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from seawall.associations import Investigation
 from seawall.audit import AuditResult
-from seawall.reports import write_report
+from seawall.reports import write_investigation, write_report
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -47,8 +48,10 @@ def browser() -> Any:
         b.close()
 
 
-def _open(browser: Any, html: Path) -> tuple[Any, dict[str, list[str]]]:
+def _open(browser: Any, html: Path, *, offline: bool = False) -> tuple[Any, dict[str, list[str]]]:
     page = browser.new_page(viewport={"width": 1320, "height": 1000})
+    if offline:  # the browser's network is cut: only the file itself can load
+        page.context.set_offline(True)
     seen: dict[str, list[str]] = {"errors": [], "requests": [], "failed": [], "dialogs": []}
     page.on(
         "console",
@@ -113,5 +116,36 @@ def test_hostile_labels_show_as_text(
         for label in hostile_labels:  # and on the chart's axis, decoded
             assert any(label in t for t in ticks), (label, ticks)
         assert seen["dialogs"] == []
+    finally:
+        page.close()
+
+
+def test_investigation_report_renders_offline(
+    browser: Any,
+    error_investigation: Investigation,
+    tmp_path: Path,
+    hostile_labels: tuple[str, str],
+) -> None:
+    paths = write_investigation(
+        error_investigation, tmp_path, command="seawall investigate x.csv --out o"
+    )
+    page, seen = _open(browser, paths.html, offline=True)
+    try:
+        n = len(error_investigation.findings)
+        assert n >= 2
+        assert page.locator(".plotly-graph-div").count() == n
+        assert page.locator("article.card").count() == n
+        # Every chart drew both sides and the difference, with their interval bars.
+        for div in page.locator(".plotly-graph-div").all():
+            assert div.locator(".scatterlayer .point").count() == 3
+            assert div.locator(".errorbar").count() == 3
+        assert page.locator(".verdict-word").inner_text() == str(n)
+        assert hostile_labels[0] in page.locator("body").inner_text()  # shown as text
+        ticks = page.locator("#chart-0 .ytick text").all_text_contents()
+        assert any(hostile_labels[0] in t for t in ticks), ticks
+        assert seen["errors"] == []
+        assert seen["failed"] == []
+        assert seen["dialogs"] == []  # no label ran as script
+        assert seen["requests"] == [paths.html.resolve().as_uri()]  # nothing else was loaded
     finally:
         page.close()

@@ -139,7 +139,14 @@ def encode_contexts(
                 continue
         else:
             check_lengths({col_name: len(values), "rows": n})
-        gc = _codes(arr, col_name)
+        try:
+            gc = _codes(arr, col_name)
+        except TypeError as e:  # lists, arrays or dicts as values: not hashable
+            raise DataValidationError(
+                f"{name} column {col_name!r} holds values such as {arr[0]!r} that are not "
+                f"single categories or numbers; a context attribute needs one value per "
+                f"row. Leave the column out of the context."
+            ) from e
         codes = np.asarray(gc.codes, dtype=np.intp)
         out.append(_cap(codes, gc.labels, max_values, col_name))
     return out

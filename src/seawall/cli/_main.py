@@ -7,6 +7,7 @@ import click
 from seawall._version import __version__
 from seawall.cli._audit import audit_command
 from seawall.cli._demo import demo_command
+from seawall.cli._investigate import investigate_command
 
 __all__ = ["cli", "main"]
 
@@ -22,6 +23,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 cli.add_command(audit_command)
 cli.add_command(demo_command)
+cli.add_command(investigate_command)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Terminal output shared by the commands: progress and audit summaries."""
+"""Terminal output shared by the commands: progress, audit and investigation summaries."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from seawall.associations import Investigation
 from seawall.audit import AuditResult
 
-__all__ = ["print_audit_summary", "progress_steps"]
+__all__ = ["print_audit_summary", "print_investigation_summary", "progress_steps"]
 
 _STATUS_STYLE = {
     "fail": "bold red",
@@ -117,3 +119,59 @@ def print_audit_summary(console: Console, result: AuditResult, html: Path, json:
         verdict = "[bold green]PASSED[/]" if result.passed else "[bold red]FAILED[/]"
         console.print(f"Gates: {verdict}")
     console.print(f"Report: {html}\nJSON:   {json}", highlight=False)
+
+
+def _p(p: float) -> str:
+    return "—" if p != p else ("< 0.001" if p < 0.001 else f"{p:.3f}")
+
+
+def print_investigation_summary(
+    console: Console, result: Investigation, html: Path, json: Path
+) -> None:
+    """Print an investigation's findings as a table, and where the files went.
+
+    Parameters
+    ----------
+    console : rich.console.Console
+        Where to print.
+    result : Investigation
+        The investigation.
+    html, json : Path
+        The files written.
+    """
+    f, h = result.findings, result.hypotheses
+    n_search = sum(1 for stage in h.stage if stage == "search")
+    alpha = result.parameters.get("alpha", "—")
+    console.print(
+        f"[bold]Investigation[/bold] ({result.n_rows:,} rows: {result.n_search_rows:,} to "
+        f"search, {result.n_confirm_rows:,} to confirm; {n_search:,} hypotheses searched, "
+        f"{len(h) - n_search:,} tested again)",
+        highlight=False,
+    )
+    if len(f) == 0:
+        console.print(f"  No finding at alpha={alpha}.", highlight=False)
+    else:
+        with_label = any(f.label)
+        table = Table(title=f"Findings (alpha={alpha}; difference = inside − outside)")
+        columns = ["kind", "context", "group", *(["label"] if with_label else [])]
+        for col in (*columns, "in / out", "difference [CI]", "adj. p"):
+            table.add_column(col)
+        for i in range(len(f)):
+            table.add_row(
+                f.kind[i].replace("_", " "),
+                # Text from the data is escaped: "[b]" is a group label, not markup.
+                escape(f.context[i]),
+                escape(f.group[i]) or "—",
+                *([escape(f.label[i])] if with_label else []),
+                f"{f.inside[i]:.3f} / {f.outside[i]:.3f}",
+                _interval(f.difference[i], f.difference_lower[i], f.difference_upper[i]),
+                _p(float(f.p_adjusted[i])),
+            )
+        console.print(table)
+    if len(result.explained):
+        console.print(
+            f"{len(result.explained)} association(s) explained by the explanatory attributes "
+            f"(see the report).",
+            highlight=False,
+        )
+    console.print(f"Report:   {html}\nFindings: {json}", highlight=False)

@@ -1,4 +1,4 @@
-"""Render an audit for people (a self-contained HTML page) and for machines (JSON).
+"""Render an audit or an investigation for people (a self-contained HTML page) and for machines.
 
 Examples
 --------
@@ -9,7 +9,13 @@ Examples
 
 from __future__ import annotations
 
-from seawall.reports._html import render_html
-from seawall.reports._write import ReportPaths, write_report
+from seawall.reports._html import render_html, render_investigation_html
+from seawall.reports._write import ReportPaths, write_investigation, write_report
 
-__all__ = ["ReportPaths", "render_html", "write_report"]
+__all__ = [
+    "ReportPaths",
+    "render_html",
+    "render_investigation_html",
+    "write_investigation",
+    "write_report",
+]

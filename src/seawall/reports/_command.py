@@ -1,4 +1,4 @@
-"""The ``seawall audit`` command line that repeats an audit."""
+"""The command lines that repeat an audit or an investigation."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import shlex
 
 from seawall.audit import AuditParameters
 
-__all__ = ["DATA_PLACEHOLDER", "OUT_PLACEHOLDER", "audit_command"]
+__all__ = ["DATA_PLACEHOLDER", "OUT_PLACEHOLDER", "audit_command", "multiline_command"]
 
 #: Stands in for the data file when the audit ran on an in-memory table.
 DATA_PLACEHOLDER = "DATA"
@@ -82,3 +82,36 @@ def audit_command(params: AuditParameters, source: str | None, *, multiline: boo
     head = " ".join(shlex.quote(a) for a in args[:3])
     pairs = [f"{args[k]} {shlex.quote(args[k + 1])}" for k in range(3, len(args), 2)]
     return " \\\n  ".join([head, *pairs])
+
+
+def multiline_command(command: str) -> str:
+    r"""Break a shell command before each option, continuing lines with a backslash.
+
+    Parameters
+    ----------
+    command : str
+        A POSIX shell command, e.g. ``seawall investigate data.csv --protected g``.
+
+    Returns
+    -------
+    str
+        The same command over several lines; unchanged when it does not parse
+        (an unbalanced quote).
+
+    Examples
+    --------
+    >>> print(multiline_command("seawall investigate 'my data.csv' --protected g --alpha 0.05"))
+    seawall investigate 'my data.csv' \
+      --protected g \
+      --alpha 0.05
+    """
+    try:
+        args = shlex.split(command)
+    except ValueError:
+        return command
+    lines: list[list[str]] = [[]]
+    for arg in args:
+        if arg.startswith("--") and lines[-1]:
+            lines.append([])
+        lines[-1].append(shlex.quote(arg))
+    return " \\\n  ".join(" ".join(line) for line in lines)

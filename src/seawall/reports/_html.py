@@ -1,4 +1,4 @@
-"""The self-contained HTML report of an audit."""
+"""The self-contained HTML reports of an audit and of an investigation."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ import functools
 
 import jinja2
 
+from seawall._version import __version__
+from seawall.associations import Investigation
 from seawall.audit import AuditResult
 from seawall.reports._context import report_context
+from seawall.reports._investigation import investigation_context
 
-__all__ = ["render_html"]
+__all__ = ["render_html", "render_investigation_html"]
 
 
 @functools.cache
@@ -80,3 +83,75 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
     """
     template = _environment().get_template("report.html.j2")
     return template.render(report_context(result, title, _plotly_js()))
+
+
+def render_investigation_html(
+    investigation: Investigation,
+    *,
+    title: str | None = None,
+    source: str | None = None,
+    command: str | None = None,
+    fingerprint: str | None = None,
+) -> str:
+    """Render an investigation as one self-contained HTML page.
+
+    Opens offline, like :func:`render_html`: plotly.js is embedded once, inline.
+    It shows, in order: a header (the data, its rows and split sizes, what was
+    investigated, the number of hypotheses tested, alpha and the correction);
+    each finding as a card (its context in words, group or label, the rows on
+    each side, both rates with intervals, the difference and the ratio with
+    their intervals, the adjusted p-value, the shadows folded into it, and a
+    chart); the associations that explanatory attributes account for (crude
+    against stratified difference); every candidate of the confirmation stage
+    with its status; and what reproduces the investigation. Every text from the
+    data (contexts, groups, labels) is HTML-escaped.
+
+    Parameters
+    ----------
+    investigation : Investigation
+        From :func:`seawall.associations.find_associations`,
+        :func:`~seawall.associations.profile_errors` or a label discovery.
+    title : str, optional
+        The page title; by default it says what was investigated.
+    source : str, optional
+        The data file, shown in the header.
+    command : str, optional
+        The command line that repeats the investigation (``seawall investigate ...``).
+    fingerprint : str, optional
+        The SHA-256 of the data file.
+
+    Returns
+    -------
+    str
+        The HTML document (several megabytes, most of it plotly.js).
+
+    See Also
+    --------
+    write_investigation : Write the HTML and ``findings.json`` to a directory.
+    render_html : The report of an audit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seawall.associations import profile_errors
+    >>> rng = np.random.default_rng(0)
+    >>> region = rng.choice(["north", "south", "east", "west"], 4000)
+    >>> y_true = rng.integers(0, 2, 4000)
+    >>> wrong = rng.random(4000) < np.where(region == "east", 0.4, 0.1)
+    >>> res = profile_errors(y_true, np.where(wrong, 1 - y_true, y_true),
+    ...                      context={"region": region})
+    >>> page = render_investigation_html(res, title="Where <v2> errs")
+    >>> "Where region = east" in page and "Where &lt;v2&gt; errs" in page
+    True
+    """
+    template = _environment().get_template("investigation.html.j2")
+    context = investigation_context(
+        investigation,
+        title=title,
+        source=source,
+        command=command,
+        fingerprint=fingerprint,
+        plotly_js=_plotly_js(),
+        version=__version__,
+    )
+    return template.render(context)
