@@ -19,6 +19,7 @@ import pandas as pd
 
 from seawall._groups import MISSING_LABEL, _codes, named_columns
 from seawall._validation import check_lengths, to_1d
+from seawall.exceptions import DataValidationError
 
 __all__ = ["OTHER_LABEL", "ContextColumn", "encode_contexts"]
 

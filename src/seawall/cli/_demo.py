@@ -1,4 +1,4 @@
-"""``seawall demo``: two seeded stories, trained, audited and reported end to end."""
+"""``seawall demo``: seeded stories, trained, audited, investigated and reported end to end."""
 
 from __future__ import annotations
 
@@ -6,18 +6,23 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import numpy as np
 import pandas as pd
 from rich.console import Console
 
+from seawall.associations import Investigation, discover_labels
 from seawall.audit import AuditResult, audit
 from seawall.cli._errors import reports_errors
-from seawall.cli._render import print_audit_summary, progress_steps
-from seawall.datasets import make_health, make_lending
+from seawall.cli._render import print_audit_summary, print_investigation_summary, progress_steps
+from seawall.datasets import make_health, make_lending, make_tagging
 
-__all__ = ["Story", "demo_command", "run_story"]
+if TYPE_CHECKING:
+    from seawall.reports import ReportPaths
+
+__all__ = ["Story", "demo_command", "run_story", "run_tagging_story"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,12 +186,14 @@ def run_story(
 )
 @reports_errors
 def demo_command(out_dir: Path, rows: int, seed: int) -> None:
-    """Run Seawall end to end on two seeded stories, with no server and no download.
+    """Run Seawall end to end on three seeded stories, with no server and no download.
 
     A lending model whose proxy feature (distance from a branch) gives the
     low-income group a disparate impact, and a health-care model trained on few
-    seniors whose error rate for seniors is higher. Each is trained with
-    scikit-learn, audited on held-out data and reported to OUT/<story>/.
+    seniors whose error rate for seniors is higher: each is trained with
+    scikit-learn, audited on held-out data and reported to OUT/<story>/. Then an
+    image tagger's output, whose offensive tag for one user group in night-time
+    photos of people is found among 10,000 tags (OUT/tagging/).
     """
     from seawall.reports import write_report
 
@@ -200,7 +207,61 @@ def demo_command(out_dir: Path, rows: int, seed: int) -> None:
             paths = write_report(result, out_dir / story.name)
             test_df.to_csv(out_dir / story.name / "predictions.csv", index=False)
         print_audit_summary(console, result, paths.html, paths.json)
+    console.rule("[bold]Image tagging: a rare offensive tag for one group, in one context")
+    with progress_steps(Console(stderr=True), 3) as advance:
+        tagging, paths = run_tagging_story(out_dir / "tagging", rows, seed, advance)
+    print_investigation_summary(console, tagging, paths.html, paths.json)
     console.print(
         f"\nDone in {time.perf_counter() - start:.1f} s. Open the reports in a browser; "
         f"re-run an audit with the command in each report's 'Reproduce' section."
     )
+
+
+def run_tagging_story(
+    out: Path, rows: int, seed: int, advance: Callable[[str], None]
+) -> tuple[Investigation, ReportPaths]:
+    """Discover label associations in a seeded tagger's output and report them.
+
+    ``10 * rows`` photos (at least 100,000) get tags from 10,000 labels; the
+    investigation looks at every label, user group and context of up to two
+    conditions on device, topic and time of day, with region as explanatory
+    attribute and the offensive tag "primate" reviewed first.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The report's directory.
+    rows : int
+        The demo's rows per story.
+    seed : int
+        Seed of the data and of the split.
+    advance : callable
+        Progress callback.
+
+    Returns
+    -------
+    Investigation, ReportPaths
+        The investigation and where its report went.
+    """
+    from seawall.reports import write_investigation
+
+    n_items = max(10 * rows, 100_000)
+    advance(f"tagging: generating {n_items:,} photos with 10,000 possible tags")
+    data = make_tagging(n_items, 10_000, random_state=seed)
+    frame = data.frame
+    advance("tagging: testing every tag x user group x context")
+    result = discover_labels(
+        data.tags,
+        sensitive_features=frame["user_group"],
+        context=frame[["device", "topic", "time_of_day"]],
+        explanatory=frame["region"],
+        max_depth=2,
+        label_names=data.tag_names,
+        sensitive_labels=data.sensitive_tags,
+        random_state=seed,
+    )
+    advance("tagging: writing the report")
+    paths = write_investigation(
+        result, out, source="make_tagging", title="Image tagger: tags by user group"
+    )
+    return result, paths

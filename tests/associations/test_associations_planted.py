@@ -133,3 +133,7 @@ def test_bad_input() -> None:
         profile_errors(y, y, context=ctx, error="hinge")  # type: ignore[arg-type]
     with pytest.raises(DataValidationError, match=re.escape("context")):
         profile_errors(y, y, context={"a": ctx["a"][:-1]})
+    lists = np.empty(n, dtype=object)
+    lists[:] = [["x", "y"]] * n
+    with pytest.raises(DataValidationError, match=re.escape("one value per row")):
+        profile_errors(y, y, context={"tags": lists})
