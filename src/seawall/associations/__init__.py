@@ -13,11 +13,8 @@ multiplicity control; overlapping findings collapse to one per root cause.
 
 from __future__ import annotations
 
-from seawall.associations._investigate import (
-    discover_labels,
-    find_associations,
-    profile_errors,
-)
+from seawall.associations._discover_labels import discover_labels
+from seawall.associations._investigate import find_associations, profile_errors
 from seawall.associations._result import HypothesisTable, Investigation
 
 __all__ = [

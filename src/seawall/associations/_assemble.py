@@ -11,7 +11,8 @@ import numpy.typing as npt
 
 from seawall.associations._problem import Problem
 from seawall.associations._result import HypothesisTable, Investigation
-from seawall.associations._select import Selection, Stage
+from seawall.associations._select import Selection
+from seawall.associations._stage import Stage
 from seawall.metrics._table import frozen_array
 
 __all__ = ["Part", "build_investigation", "concat_tables", "take_rows"]
