@@ -254,7 +254,10 @@ def _run(
     help="With --labels: a label to review first (e.g. an offensive one); repeatable.",
 )
 @click.option(
-    "--max-depth", type=int, default=3, show_default=True, help="Most conditions in a context."
+    "--max-depth",
+    type=int,
+    default=None,
+    help="Most conditions in a context  [default: 3; 1 with --labels].",
 )
 @click.option(
     "--min-support",
@@ -302,7 +305,7 @@ def investigate_command(
     explanatory: tuple[str, ...],
     error: str | None,
     sensitive_labels: tuple[str, ...],
-    max_depth: int,
+    max_depth: int | None,
     min_support: int,
     test_size: float,
     alpha: float,
@@ -357,6 +360,9 @@ def investigate_command(
                 "or explanatory. Add context columns to the data."
             )
         advance(f"investigating {len(frame):,} rows over {len(ctx)} context attributes")
+        if max_depth is None:
+            # Every label x group x context multiplies fast: one condition by default.
+            max_depth = 1 if target.mode == "labels" else 3
         search: dict[str, Any] = {
             "max_depth": max_depth,
             "min_support": min_support,
