@@ -40,6 +40,7 @@ PUBLIC = {
         "wilson_interval",
     ],
     "seawall.audit": [
+        "AuditAssociations",
         "AuditParameters",
         "AuditResult",
         "Finding",

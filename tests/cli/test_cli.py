@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -119,6 +120,60 @@ def test_console_script_prints_no_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
+@pytest.fixture(scope="module")
+def slices_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from seawall.datasets import make_slices
+
+    path = tmp_path_factory.mktemp("slices") / "slices.csv"
+    make_slices(20_000, random_state=0).frame.to_csv(path, index=False)
+    return path
+
+
+def _audit_slices(data: Path, out: Path, *extra: str):
+    args = ["audit", str(data), "--label", "y_true", "--prediction", "y_pred"]
+    return CliRunner().invoke(cli, [*args, "--sensitive", "group", "--out", str(out), *extra])
+
+
+def test_associations_are_summarised_in_one_line(slices_file: Path, tmp_path: Path) -> None:
+    result = _audit_slices(slices_file, tmp_path / "out", "--association-depth", "2")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert re.search(
+        r"Associations: [1-9]\d* weak slices?, 1 error disparity, [1-9]\d* output "
+        r"associations? among [\d,]+ hypotheses over 12 columns \(up to 2 conditions; no gate "
+        r"looks at them\)\.",
+        text,
+    ), text
+    assert text.index("Associations:") < text.index("Report:")
+    doc = json.loads((tmp_path / "out" / "audit.json").read_text())
+    contexts = [f["context"] for f in doc["associations"]["error_profile"]["findings"]]
+    assert "f1 = b and f4 = b" in contexts
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert 'id="associations"' in html and "--associations" in html
+
+
+def test_no_associations(slices_file: Path, tmp_path: Path) -> None:
+    result = _audit_slices(slices_file, tmp_path / "out", "--no-associations")
+    assert result.exit_code == 0, result.output
+    assert "Associations" not in result.output
+    doc = json.loads((tmp_path / "out" / "audit.json").read_text())
+    assert doc["associations"] is None and doc["parameters"]["associations"] is False
+
+
+def test_associations_skipped_without_other_columns(data_file: Path, tmp_path: Path) -> None:
+    result = _audit(CliRunner(), data_file, tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert "Associations: skipped, the data have no column besides" in " ".join(
+        result.output.split()
+    )
+
+
+def test_bad_association_depth_exits_2(data_file: Path, tmp_path: Path) -> None:
+    result = _audit(CliRunner(), data_file, tmp_path / "out", "--association-depth", "5")
+    assert result.exit_code == 2
+    assert "--association-depth" in result.output
+
+
 def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path), "--rows", "4000"])
     assert result.exit_code == 0, result.output
@@ -127,3 +182,4 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
         doc = json.loads((tmp_path / story / "audit.json").read_text())
         assert doc["data"]["n_rows"] > 1000
     assert "Four-fifths rule" in result.output
+    assert result.output.count("Associations: ") == 2  # lending and health

@@ -87,8 +87,11 @@ def test_command_names_every_parameter() -> None:
         "--positive-label", "yes", "--task", "classification", "--min-group-size", "20",
         "--fail-on", "disparate_impact<0.8", "--fail-on", "fpr_ratio>1.25",
         "--confidence-level", "0.9", "--correction", "bh", "--n-bootstrap", "500",
-        "--seed", "7", "--out", "seawall-report",
+        "--seed", "7", "--associations", "--association-depth", "2", "--out", "seawall-report",
     ]  # fmt: skip
+    off = shlex.split(audit_command(_params(associations=False), "x.csv"))
+    assert off[-3:] == ["--no-associations", "--out", "seawall-report"]
+    assert "--association-depth" not in off
 
 
 def test_multiline_command_parses_the_same() -> None:

@@ -1,4 +1,4 @@
-"""The pre-deployment fairness checklist: metrics, gates, findings, reproduction record.
+"""The pre-deployment fairness checklist: metrics, gates, findings, associations, reproduction.
 
 Examples
 --------
@@ -9,12 +9,14 @@ True
 
 from __future__ import annotations
 
+from seawall.audit._associations import AuditAssociations
 from seawall.audit._audit import audit, gate_names
 from seawall.audit._findings import Finding, FourFifths
 from seawall.audit._gates import Gate, GateResult, parse_gate
 from seawall.audit._result import AuditParameters, AuditResult
 
 __all__ = [
+    "AuditAssociations",
     "AuditParameters",
     "AuditResult",
     "Finding",

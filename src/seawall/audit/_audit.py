@@ -12,7 +12,15 @@ import numpy as np
 import pandas as pd
 
 from seawall._io import file_sha256
-from seawall._validation import check_choice, check_real, check_seed, to_binary, to_float
+from seawall._validation import (
+    check_choice,
+    check_real,
+    check_seed,
+    param_error,
+    to_binary,
+    to_float,
+)
+from seawall.audit._associations import AuditAssociations, run_associations
 from seawall.audit._findings import describe_findings, four_fifths
 from seawall.audit._fingerprint import data_fingerprint, environment_versions
 from seawall.audit._gates import Gate, evaluate_gates, parse_gate
@@ -122,6 +130,8 @@ def audit(
     correction: Literal["holm", "bh", "none"] = "holm",
     n_bootstrap: int = 1000,
     random_state: int = 0,
+    associations: bool = True,
+    association_depth: int = 2,
     source: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> AuditResult:
@@ -132,6 +142,16 @@ def audit(
     Bonferroni-corrected level, applies the four-fifths rule, writes
     plain-language findings and records what reproduces the audit (parameters,
     seed, versions, a SHA-256 fingerprint of the data).
+
+    With ``associations`` it also searches the data's other columns for
+    *contexts* (conjunctions of up to ``association_depth`` conditions) where
+    the model errs more than elsewhere (weak slices), where one group's error
+    differs from the rest of the context (error disparities), or where one
+    group's output does (:func:`seawall.associations.profile_errors` and
+    :func:`~seawall.associations.find_associations`). Columns holding lists,
+    identifiers and constant columns are left out with a reason; data too small
+    to split skip the section with a reason. The section never fails the audit:
+    gates look only at the group metrics.
 
     Parameters
     ----------
@@ -163,7 +183,16 @@ def audit(
     n_bootstrap : int, default=1000
         Bootstrap replicates for score metrics.
     random_state : int, default=0
-        Seed of the bootstrap.
+        Seed of the bootstrap and of the associations' search/confirm split.
+    associations : bool, default=True
+        Search the columns other than label, prediction, score and sensitive
+        ones for weak slices, error disparities and output associations
+        (``AuditResult.associations``; None when False).
+    association_depth : int, default=2
+        The most conditions in a context (1 to 4). Two keeps the search to
+        pairs of columns, fast on wide data (the number of contexts grows with
+        the number of columns to this power) and findings easy to read;
+        ``seawall investigate`` searches deeper.
     source : str or Path, optional
         The file the data was read from; its SHA-256 is recorded.
     progress : callable, optional
@@ -185,6 +214,7 @@ def audit(
     See Also
     --------
     seawall.metrics.group_metrics : The metrics behind the audit.
+    seawall.associations.profile_errors : The weak slices and error disparities.
 
     References
     ----------
@@ -199,6 +229,8 @@ def audit(
     >>> res = audit(df, label="y", prediction="p", sensitive="g", gates=["disparate_impact<0.8"])
     >>> res.passed, res.four_fifths[0].verdict
     (False, 'fails')
+    >>> res.associations.skipped  # no column besides label, prediction and sensitive
+    'the data have no column besides the label, prediction, score and sensitive ones'
     """
     caller = "audit"
     step = progress or (lambda _msg: None)
@@ -219,6 +251,11 @@ def audit(
     )
     n_boot = int(check_real(n_bootstrap, "n_bootstrap", caller, low=0, integer=True))
     seed = check_seed(random_state, "random_state", caller)
+    if not isinstance(associations, bool | np.bool_):
+        raise param_error("associations", caller, "a bool", associations)
+    depth = int(
+        check_real(association_depth, "association_depth", caller, low=1, high=4, integer=True)
+    )
     step("checking the data")
     frame = _as_pandas(data)
     roles = {"label": label, "prediction": prediction}
@@ -245,17 +282,22 @@ def audit(
         "random_state": seed,
     }
 
+    # Validated once: the group metrics and the associations see the same arrays.
+    y_true: np.ndarray[Any, Any]
+    y_pred: np.ndarray[Any, Any]
+    if task_ == "regression":
+        y_true = to_float(frame[label], f"the label column {label!r}")
+        y_pred = to_float(frame[prediction], f"the prediction column {prediction!r}")
+    else:
+        y_true = _labels(frame[label], label, positive_label)
+        y_pred = to_binary(frame[prediction], f"the prediction column {prediction!r}")
+
     def run(at_level: float, boot: int) -> GroupMetrics:
         if task_ == "regression":
-            return regression_metrics(
-                to_float(frame[label], f"the label column {label!r}"),
-                to_float(frame[prediction], f"the prediction column {prediction!r}"),
-                confidence_level=at_level,
-                **common,
-            )
+            return regression_metrics(y_true, y_pred, confidence_level=at_level, **common)
         return group_metrics(
-            _labels(frame[label], label, positive_label),
-            to_binary(frame[prediction], f"the prediction column {prediction!r}"),
+            y_true,
+            y_pred,
             y_score=frame[score] if score is not None else None,
             confidence_level=at_level,
             n_bootstrap=boot,
@@ -275,8 +317,21 @@ def audit(
             )
             corrected = run(1.0 - (1.0 - level) / n_checks, n_boot if needs_boot else 0)
         gate_results = evaluate_gates(parsed, corrected)
-    step("fingerprinting the data")
     used = [label, prediction, *([score] if score else []), *sens]
+    section: AuditAssociations | None = None
+    if associations:
+        step("searching the other columns for weak slices and associations")
+        section = run_associations(
+            frame,
+            used,
+            y_true,
+            y_pred,
+            sensitive_frame,
+            task="regression" if task_ == "regression" else "classification",
+            max_depth=depth,
+            random_state=seed,
+        )
+    step("fingerprinting the data")
     versions = environment_versions()
     return AuditResult(
         metrics=metrics,
@@ -297,6 +352,8 @@ def audit(
             n_bootstrap=metrics.n_bootstrap,
             random_state=seed,
             gates=tuple(str(g) for g in parsed),
+            associations=bool(associations),
+            association_depth=depth,
         ),
         fingerprint=data_fingerprint(frame, used),
         source=str(source) if source is not None else None,
@@ -304,4 +361,5 @@ def audit(
         n_rows=int(frame.shape[0]),
         versions=tuple(versions.items()),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
+        associations=section,
     )

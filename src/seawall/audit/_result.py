@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from seawall.audit._associations import AuditAssociations
 from seawall.audit._findings import Finding, FourFifths
 from seawall.audit._gates import GateResult
 from seawall.metrics import GroupMetrics
@@ -42,6 +43,10 @@ class AuditParameters:
         The seed.
     gates : tuple of str
         The gates, normalised.
+    associations : bool
+        Whether the associations section was asked for.
+    association_depth : int
+        The most conditions in a context of that section.
     """
 
     label: str
@@ -57,6 +62,8 @@ class AuditParameters:
     n_bootstrap: int
     random_state: int
     gates: tuple[str, ...]
+    associations: bool = True
+    association_depth: int = 2
 
     def to_dict(self) -> dict[str, Any]:
         """The parameters as JSON-safe primitives.
@@ -80,6 +87,8 @@ class AuditParameters:
             "n_bootstrap": self.n_bootstrap,
             "random_state": self.random_state,
             "gates": list(self.gates),
+            "associations": self.associations,
+            "association_depth": self.association_depth,
         }
 
 
@@ -111,6 +120,10 @@ class AuditResult:
         Python and library versions.
     created : str
         When the audit ran (UTC, ISO 8601).
+    associations : AuditAssociations or None
+        Weak slices, error disparities and output associations over the data's
+        other columns, or why they were skipped; None when not asked for. No
+        gate looks at them.
     """
 
     metrics: GroupMetrics
@@ -124,6 +137,7 @@ class AuditResult:
     n_rows: int
     versions: tuple[tuple[str, str], ...]
     created: str
+    associations: AuditAssociations | None = None
 
     @property
     def passed(self) -> bool:
@@ -156,4 +170,5 @@ class AuditResult:
             "four_fifths": [f.to_dict() for f in self.four_fifths],
             "findings": [f.to_dict() for f in self.findings],
             "metrics": self.metrics.to_dict(),
+            "associations": None if self.associations is None else self.associations.to_dict(),
         }

@@ -98,7 +98,21 @@ def _parse_reference(values: tuple[str, ...]) -> dict[str, str]:
     type=click.IntRange(min=0),
     default=0,
     show_default=True,
-    help="Random seed of the bootstrap.",
+    help="Random seed of the bootstrap and of the associations' search/confirm split.",
+)
+@click.option(
+    "--associations/--no-associations",
+    default=True,
+    show_default=True,
+    help="Search the other columns for weak slices, error disparities and output "
+    "associations (never affects the gates).",
+)
+@click.option(
+    "--association-depth",
+    type=click.IntRange(1, 4),
+    default=2,
+    show_default=True,
+    help="The most conditions in a context of the associations section.",
 )
 @click.option(
     "--out",
@@ -123,14 +137,18 @@ def audit_command(
     correction: str,
     n_bootstrap: int,
     seed: int,
+    associations: bool,
+    association_depth: int,
     out_dir: Path,
 ) -> None:
     """Audit a model's decisions in DATA (CSV or Parquet) for group fairness.
 
     Writes OUT/report.html (a self-contained report) and OUT/audit.json (every
     number with its interval and p-value, the parameters, the seed and a
-    fingerprint of the data). Exits 1 when a --fail-on gate fails, 2 on bad
-    input, 0 otherwise.
+    fingerprint of the data). Unless --no-associations is given, the other
+    columns of DATA are searched for weak slices, error disparities and output
+    associations (shown in both files; they never fail a gate). Exits 1 when a
+    --fail-on gate fails, 2 on bad input, 0 otherwise.
 
     \b
     Example:
@@ -141,7 +159,7 @@ def audit_command(
 
     reference = _parse_reference(references)
     console = Console(stderr=True)
-    with progress_steps(console, 5) as advance:
+    with progress_steps(console, 7) as advance:
         advance(f"reading {data}")
         frame = read_table(data)
         result = run_audit(
@@ -159,6 +177,8 @@ def audit_command(
             correction=correction,  # type: ignore[arg-type]
             n_bootstrap=n_bootstrap,
             random_state=seed,
+            associations=associations,
+            association_depth=association_depth,
             source=data,
             progress=advance,
         )

@@ -14,7 +14,12 @@ from rich.table import Table
 from seawall.associations import Investigation
 from seawall.audit import AuditResult
 
-__all__ = ["print_audit_summary", "print_investigation_summary", "progress_steps"]
+__all__ = [
+    "association_line",
+    "print_audit_summary",
+    "print_investigation_summary",
+    "progress_steps",
+]
 
 _STATUS_STYLE = {
     "fail": "bold red",
@@ -118,7 +123,51 @@ def print_audit_summary(console: Console, result: AuditResult, html: Path, json:
         console.print(table)
         verdict = "[bold green]PASSED[/]" if result.passed else "[bold red]FAILED[/]"
         console.print(f"Gates: {verdict}")
+    line = association_line(result)
+    if line is not None:
+        console.print(escape(line), highlight=False)
     console.print(f"Report: {html}\nJSON:   {json}", highlight=False)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def association_line(result: AuditResult) -> str | None:
+    """One line on the audit's associations section; None when it was not asked for.
+
+    Parameters
+    ----------
+    result : AuditResult
+        The audit.
+
+    Returns
+    -------
+    str or None
+        The findings counted by kind, or why the section was skipped.
+    """
+    section = result.associations
+    if section is None:
+        return None
+    if section.skipped is not None:
+        return f"Associations: skipped, {section.skipped}."
+    kinds: list[str] = []
+    n_tested = 0
+    for _, inv in section.investigations:
+        kinds += inv.findings.kind
+        n_tested += sum(1 for stage in inv.hypotheses.stage if stage == "search")
+    found = ", ".join(
+        [
+            _count(kinds.count("weak_slice"), "weak slice", "weak slices"),
+            _count(kinds.count("error_disparity"), "error disparity", "error disparities"),
+            _count(kinds.count("association"), "output association", "output associations"),
+        ]
+    )
+    return (
+        f"Associations: {found} among {n_tested:,} hypotheses over "
+        f"{_count(len(section.context), 'column', 'columns')} (up to {section.max_depth} "
+        f"conditions; no gate looks at them)."
+    )
 
 
 def _p(p: float) -> str:

@@ -45,43 +45,36 @@ def audit_command(params: AuditParameters, source: str | None, *, multiline: boo
     seawall audit loans.csv --label y --prediction p --sensitive sex --sensitive race
     --reference sex=male --task classification --min-group-size 30
     --fail-on 'disparate_impact<0.8' --confidence-level 0.95 --correction holm
-    --n-bootstrap 1000 --seed 0 --out seawall-report
+    --n-bootstrap 1000 --seed 0 --associations --association-depth 2 --out seawall-report
     >>> lines = audit_command(p, None, multiline=True).splitlines()
-    >>> lines[0], lines[1], len(lines)
-    ('seawall audit DATA \\', '  --label y \\', 14)
+    >>> lines[0], lines[1], lines[-3], len(lines)
+    ('seawall audit DATA \\', '  --label y \\', '  --associations \\', 16)
     """
     data = source if source is not None else DATA_PLACEHOLDER
-    args: list[str] = ["seawall", "audit", data]
-    args += ["--label", params.label, "--prediction", params.prediction]
+    # One entry per option, with its value if it takes one.
+    options: list[list[str]] = [["--label", params.label], ["--prediction", params.prediction]]
     if params.score is not None:
-        args += ["--score", params.score]
-    for feature in params.sensitive:
-        args += ["--sensitive", feature]
-    for feature, group in params.reference:
-        args += ["--reference", f"{feature}={group}"]
+        options.append(["--score", params.score])
+    options += [["--sensitive", feature] for feature in params.sensitive]
+    options += [["--reference", f"{feature}={group}"] for feature, group in params.reference]
     if params.positive_label is not None:
-        args += ["--positive-label", params.positive_label]
-    args += ["--task", params.task, "--min-group-size", str(params.min_group_size)]
-    for gate in params.gates:
-        args += ["--fail-on", gate]
-    args += [
-        "--confidence-level",
-        repr(float(params.confidence_level)),
-        "--correction",
-        params.correction,
-        "--n-bootstrap",
-        str(params.n_bootstrap),
-        "--seed",
-        str(params.random_state),
-        "--out",
-        OUT_PLACEHOLDER,
+        options.append(["--positive-label", params.positive_label])
+    options += [["--task", params.task], ["--min-group-size", str(params.min_group_size)]]
+    options += [["--fail-on", gate] for gate in params.gates]
+    options += [
+        ["--confidence-level", repr(float(params.confidence_level))],
+        ["--correction", params.correction],
+        ["--n-bootstrap", str(params.n_bootstrap)],
+        ["--seed", str(params.random_state)],
     ]
-    if not multiline:
-        return " ".join(shlex.quote(a) for a in args)
-    # Options start a new line; every option here takes exactly one value.
-    head = " ".join(shlex.quote(a) for a in args[:3])
-    pairs = [f"{args[k]} {shlex.quote(args[k + 1])}" for k in range(3, len(args), 2)]
-    return " \\\n  ".join([head, *pairs])
+    if params.associations:
+        options += [["--associations"], ["--association-depth", str(params.association_depth)]]
+    else:
+        options.append(["--no-associations"])
+    options.append(["--out", OUT_PLACEHOLDER])
+    head = " ".join(shlex.quote(a) for a in ("seawall", "audit", data))
+    parts = [" ".join(shlex.quote(a) for a in option) for option in options]
+    return (" \\\n  " if multiline else " ").join([head, *parts])
 
 
 def multiline_command(command: str) -> str:

@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from seawall.audit import AuditResult
 from seawall.metrics import SAME_TEST, GroupMetrics
+from seawall.reports._audit_associations import associations_context
 from seawall.reports._charts import PALETTE, disparity_chart, figure_html, rate_chart
 from seawall.reports._command import DATA_PLACEHOLDER, OUT_PLACEHOLDER, audit_command
 from seawall.reports._format import DASH, fmt_level, fmt_p, interval
@@ -367,6 +368,7 @@ def report_context(result: AuditResult, title: str | None, plotly_js: str) -> di
         "four_fifths": _four_fifths(result),
         "groupings": _grouping_sections(m),
         "summary": _summary_rows(m),
+        "associations": associations_context(result.associations),
         "notes": _notes(m),
         "reproduce": _reproduce(result),
         "task": m.task,

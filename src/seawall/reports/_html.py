@@ -45,9 +45,12 @@ def render_html(result: AuditResult, *, title: str | None = None) -> str:
     counts; the plain-language findings; the gates; the four-fifths rule per
     grouping (classification); for each grouping a chart of the per-group
     metrics and one of the disparities against the reference group, with their
-    intervals and the groups too small to judge set apart; the per-group,
-    disparity and largest-gap tables; and what reproduces the audit (the
-    ``seawall audit`` command, parameters, seed, data fingerprint, versions).
+    intervals and the groups too small to judge set apart; the associations
+    section, when the audit asked for one (weak slices, error disparities and
+    output associations among the data's other columns, or why they were
+    skipped); the per-group, disparity and largest-gap tables; and what
+    reproduces the audit (the ``seawall audit`` command, parameters, seed, data
+    fingerprint, versions).
     Every number is shown with its interval; every text from the data (group
     labels, column names) is HTML-escaped.
 

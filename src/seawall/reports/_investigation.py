@@ -17,7 +17,7 @@ from seawall.reports._finding_chart import Side, finding_chart
 from seawall.reports._format import DASH, Interval, fmt_level, fmt_number, fmt_p, interval
 from seawall.reports._labels import correction_phrase
 
-__all__ = ["investigation_context"]
+__all__ = ["KIND_LABELS", "finding_summary", "investigation_context"]
 
 #: Display name of each kind of hypothesis.
 KIND_LABELS: dict[str, str] = {
@@ -93,13 +93,13 @@ def _ratio(t: HypothesisTable, i: int) -> Interval | None:
     return interval(float(t.ratio[i]), float(t.ratio_lower[i]), float(t.ratio_upper[i]))
 
 
-def _card(inv: Investigation, i: int) -> dict[str, Any]:
+def _sides(inv: Investigation, i: int) -> tuple[Side, Side]:
+    """The two sides of finding ``i``, with Wilson intervals for crude rates."""
     t, params = inv.findings, inv.parameters
-    kind, group, label = t.kind[i], t.group[i], t.label[i]
-    level = float(t.level[i])
+    kind = t.kind[i]
     exact = _is_rate(kind, params) and not _stratified(params)
-    quantity = _quantity(kind, params, label)
-    inside_name, outside_name = _names(kind, group)
+    inside_name, outside_name = _names(kind, t.group[i])
+    level = float(t.level[i])
     sides = []
     for name, value, n in (
         (inside_name, float(t.inside[i]), float(t.n_inside[i])),
@@ -107,36 +107,66 @@ def _card(inv: Investigation, i: int) -> dict[str, Any]:
     ):
         lo, hi = _side_interval(value, n, level, exact)
         sides.append(Side(name, value, lo, hi, n))
-    diff = (float(t.difference[i]), float(t.difference_lower[i]), float(t.difference_upper[i]))
-    level_text = fmt_level(level)
-    chart = finding_chart(quantity.capitalize(), sides[0], sides[1], diff, level_text)
-    shadows = inv.shadows[i] if i < len(inv.shadows) else 0
+    return sides[0], sides[1]
+
+
+def finding_summary(inv: Investigation, i: int) -> dict[str, Any]:
+    """Finding ``i`` of an investigation formatted for a report, without its chart.
+
+    Parameters
+    ----------
+    inv : Investigation
+        The investigation.
+    i : int
+        The finding's row in ``inv.findings``.
+
+    Returns
+    -------
+    dict
+        ``kind``, ``context`` (in words), ``depth``, ``group``, ``label``,
+        ``headline``, ``quantity``, ``sides`` (each side's name, rows and value
+        with its interval: a Wilson interval at the row's level for a crude
+        rate, none for a mean or a stratified rate), ``difference``, ``ratio``
+        (None for means), ``crude`` (with explanatory attributes),
+        ``p_value``, ``p_adjusted``, ``level`` and ``exact``.
+    """
+    t, params = inv.findings, inv.parameters
+    kind, group, label = t.kind[i], t.group[i], t.label[i]
+    quantity = _quantity(kind, params, label)
+    diff = float(t.difference[i])
     return {
-        "id": f"finding-{i}",
-        "rank": i + 1,
         "kind": KIND_LABELS.get(kind, kind),
         "context": _context_words(t.context[i]),
         "depth": int(t.depth[i]),
         "group": group,
         "label": label,
-        "headline": _headline(kind, quantity, group, label, diff[0]),
+        "headline": _headline(kind, quantity, group, label, diff),
         "quantity": quantity.capitalize(),
         "sides": [
-            {
-                "name": s.name,
-                "n": f"{s.n:,.0f}",
-                "value": interval(s.value, s.lower, s.upper),
-            }
-            for s in sides
+            {"name": s.name, "n": f"{s.n:,.0f}", "value": interval(s.value, s.lower, s.upper)}
+            for s in _sides(inv, i)
         ],
-        "difference": interval(*diff),
+        "difference": interval(diff, float(t.difference_lower[i]), float(t.difference_upper[i])),
         "ratio": _ratio(t, i),
         "crude": fmt_number(float(t.crude_difference[i])) if _stratified(params) else None,
         "p_value": fmt_p(float(t.p_value[i])),
         "p_adjusted": fmt_p(float(t.p_adjusted[i])),
-        "level": level_text,
-        "exact": exact,
-        "shadows": shadows,
+        "level": fmt_level(float(t.level[i])),
+        "exact": _is_rate(kind, params) and not _stratified(params),
+    }
+
+
+def _card(inv: Investigation, i: int) -> dict[str, Any]:
+    t = inv.findings
+    summary = finding_summary(inv, i)
+    inside, outside = _sides(inv, i)
+    diff = (float(t.difference[i]), float(t.difference_lower[i]), float(t.difference_upper[i]))
+    chart = finding_chart(summary["quantity"], inside, outside, diff, summary["level"])
+    return {
+        **summary,
+        "id": f"finding-{i}",
+        "rank": i + 1,
+        "shadows": inv.shadows[i] if i < len(inv.shadows) else 0,
         "chart": Markup(figure_html(chart, f"chart-{i}")),
     }
 
