@@ -69,6 +69,19 @@ def _z(confidence_level: float | FloatArray) -> FloatArray:
     return special.ndtri(0.5 + np.asarray(confidence_level, dtype=np.float64) / 2.0)  # type: ignore[no-any-return]
 
 
+def _distinct_columns(
+    table: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]]:
+    """The distinct columns of ``table`` (r, m) and, per column, its distinct column's index."""
+    order = np.lexsort(table)
+    ordered = table[:, order]
+    new = np.ones(ordered.shape[1], dtype=bool)
+    new[1:] = (ordered[:, 1:] != ordered[:, :-1]).any(axis=0)
+    inverse = np.empty(ordered.shape[1], dtype=np.intp)
+    inverse[order] = np.cumsum(new) - 1
+    return ordered[:, new], inverse
+
+
 def proportion_effect(
     x1: npt.ArrayLike,
     n1: npt.ArrayLike,
@@ -131,13 +144,17 @@ def proportion_effect(
     p = special.ndtr(-zval) if alternative == "greater" else 2.0 * special.ndtr(-np.abs(zval))
     exact = (expected < EXACT_BELOW) & (m1 > 0) & (m2 > 0) & (se > 0)
     if exact.any():
-        k, big, good, draws = (np.round(v[exact]).astype(np.int64) for v in (a1, total, succ, m1))
+        tables = np.stack([np.round(v[exact]).astype(np.int64) for v in (a1, total, succ, m1)])
+        # Many hypotheses share a 2x2 table (a rare label in groups of similar
+        # size): each distinct table is tested once.
+        unique, inverse = _distinct_columns(tables)
+        k, big, good, draws = unique
         upper = stats.hypergeom.sf(k - 1, big, good, draws)
         if alternative == "greater":
-            p[exact] = upper
+            p[exact] = upper[inverse]
         else:
             lower = stats.hypergeom.cdf(k, big, good, draws)
-            p[exact] = np.minimum(1.0, 2.0 * np.minimum(upper, lower))
+            p[exact] = np.minimum(1.0, 2.0 * np.minimum(upper, lower))[inverse]
     p = np.where(se == 0, 1.0, p)
     p = np.where((m1 > 0) & (m2 > 0), p, np.nan)
     return Effect(p1, p2, p1 - p2, d_lo, d_hi, ratio, r_lo, r_hi, p, exact)
