@@ -25,7 +25,7 @@ from scipy import special
 from seawall._validation import param_error
 from seawall.associations._assemble import concat_tables, take_rows
 from seawall.associations._effects import Effect, proportion_effect
-from seawall.associations._encoding import ContextColumn
+from seawall.associations._encoding import ContextColumn, describe_context
 from seawall.associations._labels import _binary_labels, count_labels, label_hypotheses
 from seawall.associations._result import HypothesisTable, Investigation
 from seawall.associations._select import SearchParams
@@ -244,15 +244,6 @@ def _table(
     )
 
 
-def _describe(contexts: list[ContextColumn], attrs: IntArray, vals: IntArray) -> str:
-    parts = [
-        f"{contexts[a].name} = {contexts[a].labels[v]}"
-        for a, v in zip(attrs.tolist(), vals.tolist(), strict=True)
-        if a >= 0
-    ]
-    return " and ".join(parts) if parts else "everyone"
-
-
 def run_discovery(
     labels: object,
     label_names: Sequence[str],
@@ -426,7 +417,7 @@ def run_discovery(
     findings = np.asarray(kept[: params.max_findings], dtype=np.intp)
 
     def names(idx: IntArray, where: IntArray) -> tuple[list[str], list[str], list[str], IntArray]:
-        ctx = [_describe(contexts, c_attrs[i], c_vals[i]) for i in where.tolist()]
+        ctx = [describe_context(contexts, c_attrs[i], c_vals[i]) for i in where.tolist()]
         grp = [group_labels[int(g)] for g in hyp.group[t_idx][where]]
         lab = [label_names[int(j)] for j in hyp.label[t_idx][where]]
         return ctx, grp, lab, (c_attrs[where] >= 0).sum(axis=1)

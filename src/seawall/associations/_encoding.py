@@ -21,7 +21,7 @@ from seawall._groups import MISSING_LABEL, _codes, named_columns
 from seawall._validation import check_lengths, to_1d
 from seawall.exceptions import DataValidationError
 
-__all__ = ["OTHER_LABEL", "ContextColumn", "encode_contexts"]
+__all__ = ["OTHER_LABEL", "ContextColumn", "describe_context", "encode_contexts"]
 
 IntArray = npt.NDArray[np.intp]
 
@@ -151,3 +151,20 @@ def encode_contexts(
         codes = np.asarray(gc.codes, dtype=np.intp)
         out.append(_cap(codes, gc.labels, max_values, col_name))
     return out
+
+
+def describe_context(columns: list[ContextColumn], attributes: IntArray, values: IntArray) -> str:
+    """A context in words, e.g. ``"region = north and age = [18, 30)"`` (-1 pads).
+
+    Examples
+    --------
+    >>> cols = encode_contexts({"city": ["x", "y"]}, 2)
+    >>> describe_context(cols, np.array([0, -1]), np.array([1, -1]))
+    'city = y'
+    """
+    parts = [
+        f"{columns[a].name} = {columns[a].labels[v]}"
+        for a, v in zip(attributes.tolist(), values.tolist(), strict=True)
+        if a >= 0
+    ]
+    return " and ".join(parts) if parts else "everyone"

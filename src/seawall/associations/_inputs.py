@@ -11,11 +11,10 @@ from seawall._groups import GroupColumn, to_group_columns
 from seawall._validation import check_choice, check_real, check_seed
 from seawall.associations._encoding import ContextColumn, encode_contexts
 from seawall.associations._select import SearchParams
-from seawall.exceptions import DataValidationError, InsufficientDataError
+from seawall.exceptions import InsufficientDataError
 from seawall.metrics._counts import VALUE_SEP
 
 __all__ = [
-    "check_same_length",
     "check_split",
     "combine_groups",
     "context_columns",
@@ -118,14 +117,6 @@ def parameters_record(params: SearchParams, **extra: Any) -> dict[str, Any]:
         "random_state": params.random_state,
         **extra,
     }
-
-
-def check_same_length(a: int, b: int) -> None:
-    """Raise when predictions and labels are misaligned."""
-    if a != b:
-        raise DataValidationError(
-            f"y_pred has {b} rows but y_true has {a}; they must align row for row."
-        )
 
 
 def params_dict(params: SearchParams) -> dict[str, Any]:

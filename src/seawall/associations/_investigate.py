@@ -9,6 +9,7 @@ import numpy.typing as npt
 
 from seawall._validation import (
     check_choice,
+    check_lengths,
     param_error,
     to_1d,
     to_binary,
@@ -17,7 +18,6 @@ from seawall._validation import (
 from seawall.associations._assemble import Part, build_investigation
 from seawall.associations._encoding import ContextColumn
 from seawall.associations._inputs import (
-    check_same_length,
     check_split,
     combine_groups,
     context_columns,
@@ -160,14 +160,14 @@ def profile_errors(
     outcome: Outcome
     if kind in ("absolute", "squared"):
         t, p = to_float(y_true, "y_true"), to_float(y_pred, "y_pred")
-        check_same_length(t.size, p.size)
+        check_lengths({"y_true": t.size, "y_pred": p.size})
         diff = np.abs(t - p)
         y = diff if kind == "absolute" else diff * diff
         rows = np.arange(t.size)
         outcome = "continuous"
     else:
         tb, pb = to_binary(y_true, "y_true"), to_binary(y_pred, "y_pred")
-        check_same_length(tb.size, pb.size)
+        check_lengths({"y_true": tb.size, "y_pred": pb.size})
         if kind == "misclassification":
             rows = np.arange(tb.size)
         else:

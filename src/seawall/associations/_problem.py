@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from seawall.associations._effects import Effect, mean_effect, proportion_effect
-from seawall.associations._encoding import ContextColumn
+from seawall.associations._encoding import ContextColumn, describe_context
 from seawall.associations._scan import count_given
 from seawall.associations._stratified import stratified_mean_effect, stratified_proportion_effect
 
@@ -179,9 +179,9 @@ class Problem:
             return cell * 2 + self.y[rows].astype(np.intp)
         return cell
 
-    def values(self, rows: IntArray | slice) -> FloatArray | None:
+    def values(self, rows: RowView) -> FloatArray | None:
         """Row values whose sums the tables need (continuous outcomes only)."""
-        return self.y[rows] if self.outcome == "continuous" else None
+        return rows.y if self.outcome == "continuous" else None
 
     def sides(
         self,
@@ -288,7 +288,7 @@ class Problem:
             self.n_cells,
             attributes,
             values,
-            row_values=rows.y if self.outcome == "continuous" else None,
+            row_values=self.values(rows),
         )
 
     def context_mask(self, rows: RowView, attributes: IntArray, values: IntArray) -> BoolArray:
@@ -301,9 +301,4 @@ class Problem:
 
     def describe(self, attributes: IntArray, values: IntArray) -> str:
         """The context in words, e.g. ``"region = north and age = [18, 30)"``."""
-        parts = [
-            f"{self.contexts[a].name} = {self.contexts[a].labels[v]}"
-            for a, v in zip(attributes.tolist(), values.tolist(), strict=True)
-            if a >= 0
-        ]
-        return " and ".join(parts) if parts else "everyone"
+        return describe_context(self.contexts, attributes, values)

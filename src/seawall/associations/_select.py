@@ -90,7 +90,7 @@ def _search_stage(problem: Problem, rows: RowView, params: SearchParams) -> tupl
         problem.n_cells,
         max_depth=params.max_depth,
         min_support=params.min_support,
-        values=rows.y if problem.outcome == "continuous" else None,
+        values=problem.values(rows),
     )
     n_ctx = len(tables)
     if problem.comparison == "weak_slice":
