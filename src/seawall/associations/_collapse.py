@@ -204,7 +204,13 @@ def eliminate(
             if sums is not None:
                 s_in = np.einsum("ps,pck->sck", onehot[inside], sums[inside])[None]
                 s_out = np.einsum("ps,pck->sck", onehot[~inside], sums[~inside])[None]
-            sides = _pattern_sides(problem, c_in, s_in, c_out, s_out)
+            sides = problem.sides(
+                c_in.reshape(1, -1),
+                None if s_in is None else s_in.reshape(1, -1, 2),
+                c_out.reshape(1, -1),
+                None if s_out is None else s_out.reshape(1, -1, 2),
+                np.zeros(1, dtype=np.intp),
+            )
             e = sides.effect(problem.outcome, "greater", 0.95, stratified=True)
             p = float(e.p_value[0])
             pvals.append(p if np.isfinite(p) else 1.0)
@@ -215,26 +221,6 @@ def eliminate(
         overlap = [(int((masks[j] & masks[o]).sum()), o) for o in alive]
         dropped[kept[j]] = kept[max(overlap)[1]] if max(overlap)[0] > 0 else -1
     return [kept[j] for j in alive], dropped
-
-
-def _pattern_sides(
-    problem: Problem,
-    c_in: FloatArray,
-    s_in: FloatArray | None,
-    c_out: FloatArray,
-    s_out: FloatArray | None,
-) -> Sides:
-    """Sides over (pattern stratum x explanatory stratum), from (1, n_s, n_cells) tables."""
-    shape = (1, -1, problem.n_groups, problem.n_classes)
-    a = c_in.reshape(shape).sum(axis=2)
-    b = c_out.reshape(shape).sum(axis=2)
-    if problem.outcome == "binary":
-        zero = np.zeros(a.shape[:2])
-        return Sides(a.sum(axis=2), a[..., 1], zero, b.sum(axis=2), b[..., 1], zero)
-    assert s_in is not None and s_out is not None
-    sa = s_in.reshape(*shape, 2).sum(axis=2)
-    sb = s_out.reshape(*shape, 2).sum(axis=2)
-    return Sides(a[..., 0], sa[..., 0, 0], sa[..., 0, 1], b[..., 0], sb[..., 0, 0], sb[..., 0, 1])
 
 
 def _is_refinement(stage: Stage, child: int, parent: int) -> bool:

@@ -195,8 +195,9 @@ class Problem:
 
         Parameters
         ----------
-        counts : ndarray of float64, shape (m, n_cells)
-            Each hypothesis' context table.
+        counts : ndarray of float64, shape (m, n_cells), or (m, k * n_cells)
+            Each hypothesis' context table; with ``k`` further strata crossed with
+            the explanatory ones, its cells stratum after stratum.
         sums : ndarray of float64, shape (m, n_cells, 2) or None
             Its sums and sums of squares (continuous outcomes).
         outside_counts, outside_sums : ndarray or None
@@ -210,7 +211,10 @@ class Problem:
             Per hypothesis and stratum.
         """
         m = counts.shape[0]
-        shape = (m, self.n_strata, self.n_groups, self.n_classes)
+        # Strata are whatever the tables were split by: the explanatory ones, or
+        # those crossed with the membership patterns of other findings.
+        per_stratum = self.n_groups * self.n_classes
+        shape = (m, counts.shape[1] // per_stratum, self.n_groups, self.n_classes)
         c = counts.reshape(shape)
         s = None if sums is None else sums.reshape(*shape, 2)
         if self.comparison == "weak_slice":
