@@ -9,15 +9,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from seawall.associations._effects import Effect
 from seawall.associations._problem import Problem
 from seawall.associations._result import HypothesisTable, Investigation
 from seawall.associations._select import Selection
 from seawall.associations._stage import Stage
 from seawall.metrics._table import frozen_array
 
-__all__ = ["Part", "build_investigation", "concat_tables", "take_rows"]
+__all__ = ["Part", "build_investigation", "concat_tables", "hypothesis_table", "take_rows"]
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,38 +32,66 @@ class Part:
     alpha: float
 
 
+def hypothesis_table(
+    kind: str,
+    stage: str,
+    status: Sequence[str],
+    contexts: Sequence[str],
+    depth: IntArray,
+    groups: Sequence[str],
+    labels: Sequence[str],
+    n1: FloatArray,
+    n2: FloatArray,
+    e: Effect,
+    p_adjusted: FloatArray,
+    level: FloatArray,
+    crude_difference: FloatArray,
+) -> HypothesisTable:
+    """A hypothesis table from per-row descriptions, sizes and an effect."""
+    m = len(status)
+    return HypothesisTable(
+        kind=(kind,) * m,
+        stage=(stage,) * m,
+        status=tuple(status),
+        context=tuple(contexts),
+        depth=frozen_array(depth),
+        group=tuple(groups),
+        label=tuple(labels),
+        n_inside=frozen_array(n1),
+        n_outside=frozen_array(n2),
+        inside=frozen_array(e.first),
+        outside=frozen_array(e.second),
+        difference=frozen_array(e.difference),
+        difference_lower=frozen_array(e.difference_lower),
+        difference_upper=frozen_array(e.difference_upper),
+        ratio=frozen_array(e.ratio),
+        ratio_lower=frozen_array(e.ratio_lower),
+        ratio_upper=frozen_array(e.ratio_upper),
+        crude_difference=frozen_array(crude_difference),
+        p_value=frozen_array(e.p_value),
+        p_adjusted=frozen_array(p_adjusted),
+        level=frozen_array(level),
+    )
+
+
 def _stage_table(
     part: Part, stage: Stage, stage_name: str, status: Sequence[str], rows: npt.NDArray[np.intp]
 ) -> HypothesisTable:
     p = part.problem
-    main = stage.main
-    sides = stage.sides
-    m = rows.size
-    groups = tuple(
-        "" if p.comparison == "weak_slice" else p.group_labels[int(g)] for g in stage.group[rows]
-    )
-    return HypothesisTable(
-        kind=(part.kind,) * m,
-        stage=(stage_name,) * m,
-        status=tuple(status[i] for i in rows.tolist()),
-        context=tuple(p.describe(stage.attributes[i], stage.values[i]) for i in rows.tolist()),
-        depth=frozen_array((stage.attributes[rows] >= 0).sum(axis=1)),
-        group=groups,
-        label=("",) * m,
-        n_inside=frozen_array(sides.n1.sum(axis=1)[rows]),
-        n_outside=frozen_array(sides.n2.sum(axis=1)[rows]),
-        inside=frozen_array(main.first[rows]),
-        outside=frozen_array(main.second[rows]),
-        difference=frozen_array(main.difference[rows]),
-        difference_lower=frozen_array(main.difference_lower[rows]),
-        difference_upper=frozen_array(main.difference_upper[rows]),
-        ratio=frozen_array(main.ratio[rows]),
-        ratio_lower=frozen_array(main.ratio_lower[rows]),
-        ratio_upper=frozen_array(main.ratio_upper[rows]),
-        crude_difference=frozen_array(stage.crude.difference[rows]),
-        p_value=frozen_array(main.p_value[rows]),
-        p_adjusted=frozen_array(stage.p_adjusted[rows]),
-        level=frozen_array(stage.level[rows]),
+    return hypothesis_table(
+        part.kind,
+        stage_name,
+        [status[i] for i in rows.tolist()],
+        [p.describe(stage.attributes[i], stage.values[i]) for i in rows.tolist()],
+        (stage.attributes[rows] >= 0).sum(axis=1),
+        ["" if p.comparison == "weak_slice" else p.group_labels[int(g)] for g in stage.group[rows]],
+        [""] * rows.size,
+        stage.sides.n1.sum(axis=1)[rows],
+        stage.sides.n2.sum(axis=1)[rows],
+        stage.main.take(rows),
+        stage.p_adjusted[rows],
+        stage.level[rows],
+        stage.crude.difference[rows],
     )
 
 

@@ -23,15 +23,14 @@ import numpy.typing as npt
 from scipy import special
 
 from seawall._validation import param_error
-from seawall.associations._assemble import concat_tables, take_rows
+from seawall.associations._assemble import concat_tables, hypothesis_table, take_rows
 from seawall.associations._effects import Effect, proportion_effect
 from seawall.associations._encoding import ContextColumn, describe_context
 from seawall.associations._labels import _binary_labels, count_labels, label_hypotheses
-from seawall.associations._result import HypothesisTable, Investigation
+from seawall.associations._result import Investigation
 from seawall.associations._select import SearchParams
 from seawall.associations._stratified import stratified_proportion_effect
 from seawall.metrics._significance import adjust_pvalues
-from seawall.metrics._table import frozen_array
 
 __all__ = ["run_discovery", "tarone_testable"]
 
@@ -201,47 +200,6 @@ def _refine(
                 new_shadow[c] = best
         new_shadow[f] = best
     return out, new_shadow
-
-
-def _table(
-    kind: str,
-    stage: str,
-    status: Sequence[str],
-    contexts: Sequence[str],
-    depth: IntArray,
-    groups: Sequence[str],
-    labels: Sequence[str],
-    n1: FloatArray,
-    n2: FloatArray,
-    e: Effect,
-    p_adjusted: FloatArray,
-    level: FloatArray,
-    crude_difference: FloatArray,
-) -> HypothesisTable:
-    m = len(status)
-    return HypothesisTable(
-        kind=(kind,) * m,
-        stage=(stage,) * m,
-        status=tuple(status),
-        context=tuple(contexts),
-        depth=frozen_array(depth),
-        group=tuple(groups),
-        label=tuple(labels),
-        n_inside=frozen_array(n1),
-        n_outside=frozen_array(n2),
-        inside=frozen_array(e.first),
-        outside=frozen_array(e.second),
-        difference=frozen_array(e.difference),
-        difference_lower=frozen_array(e.difference_lower),
-        difference_upper=frozen_array(e.difference_upper),
-        ratio=frozen_array(e.ratio),
-        ratio_lower=frozen_array(e.ratio_lower),
-        ratio_upper=frozen_array(e.ratio_upper),
-        crude_difference=frozen_array(crude_difference),
-        p_value=frozen_array(e.p_value),
-        p_adjusted=frozen_array(p_adjusted),
-        level=frozen_array(level),
-    )
 
 
 def run_discovery(
@@ -423,7 +381,7 @@ def run_discovery(
         return ctx, grp, lab, (c_attrs[where] >= 0).sum(axis=1)
 
     s_ctx, s_grp, s_lab, s_depth = names(t_idx, np.arange(t_idx.size))
-    search_table = _table(
+    search_table = hypothesis_table(
         "label_association",
         "search",
         ["candidate" if s else "rejected" for s in significant.tolist()],
@@ -441,7 +399,7 @@ def run_discovery(
         e.difference,
     )
     c_ctx, c_grp, c_lab, c_depth = names(t_idx, cand)
-    confirm_table = _table(
+    confirm_table = hypothesis_table(
         "label_association",
         "confirm",
         [str(s) for s in status],

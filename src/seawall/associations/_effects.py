@@ -8,7 +8,7 @@ proportions) and a p-value, one- or two-sided. Small cells get an exact test.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Literal
 
 import numpy as np
@@ -57,6 +57,10 @@ class Effect:
     ratio_upper: FloatArray
     p_value: FloatArray
     exact: BoolArray
+
+    def take(self, rows: npt.NDArray[np.intp]) -> Effect:
+        """The effects of the hypotheses ``rows``, in that order."""
+        return Effect(*(getattr(self, f.name)[rows] for f in fields(self)))
 
     def conservative(self) -> FloatArray:
         """The end of the difference's interval nearest to 0, as a magnitude (0 if it spans 0)."""
