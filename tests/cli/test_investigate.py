@@ -6,6 +6,7 @@ import json
 import shlex
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
@@ -335,3 +336,27 @@ def test_labels_mode_hands_discover_labels_a_sparse_matrix(
     assert "tags" not in doc["parameters"]["context"]
     assert "--labels tags --context region" in doc["command"]
     assert "--sensitive-label weapon" in doc["command"]
+
+
+def test_a_categorical_output_is_measured_by_mutual_information(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    n = 20_000
+    group = rng.choice(["A", "B"], n, p=[0.7, 0.3])
+    city = rng.choice(["x", "y", "z"], n)
+    where = ((city == "z") & (group == "B"))[:, None]
+    cumulative = np.where(where, [0.3, 0.8, 1.0], [0.6, 0.8, 1.0])
+    pick = (rng.random(n)[:, None] > cumulative).sum(axis=1)
+    decision = np.array(["approve", "review", "decline"])[pick]
+    data = tmp_path / "decisions.csv"
+    pd.DataFrame({"group": group, "city": city, "decision": decision}).to_csv(data, index=False)
+    result = _run(data, "--output", "decision", "--protected", "group", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    doc = _load(tmp_path / "out")
+    assert doc["parameters"]["outcome"] == "categorical"
+    [finding] = doc["findings"]
+    assert (finding["context"], finding["group"], finding["measure"]) == ("city = z", "B", "nmi")
+    assert finding["label"] in ("approve", "review")
+    assert 0 < finding["difference_lower"] < finding["difference"] < finding["difference_upper"]
+    assert "NMI [CI]" in result.output
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "Normalised mutual information" in html and "Most changed output" in html

@@ -61,6 +61,7 @@ def hypothesis_table(
         n_outside=frozen_array(n2),
         inside=frozen_array(e.first),
         outside=frozen_array(e.second),
+        measure=("difference" if e.category is None else "nmi",) * m,
         difference=frozen_array(e.difference),
         difference_lower=frozen_array(e.difference_lower),
         difference_upper=frozen_array(e.difference_upper),
@@ -78,6 +79,12 @@ def _stage_table(
     part: Part, stage: Stage, stage_name: str, status: Sequence[str], rows: npt.NDArray[np.intp]
 ) -> HypothesisTable:
     p = part.problem
+    main = stage.main.take(rows)
+    labels = (
+        [""] * rows.size
+        if main.category is None
+        else [p.classes[int(c)] for c in main.category.tolist()]
+    )
     return hypothesis_table(
         part.kind,
         stage_name,
@@ -85,10 +92,10 @@ def _stage_table(
         [p.describe(stage.attributes[i], stage.values[i]) for i in rows.tolist()],
         (stage.attributes[rows] >= 0).sum(axis=1),
         ["" if p.comparison == "weak_slice" else p.group_labels[int(g)] for g in stage.group[rows]],
-        [""] * rows.size,
+        labels,
         stage.sides.n1.sum(axis=1)[rows],
         stage.sides.n2.sum(axis=1)[rows],
-        stage.main.take(rows),
+        main,
         stage.p_adjusted[rows],
         stage.level[rows],
         stage.crude.difference[rows],

@@ -9,7 +9,7 @@ proportions) and a p-value, one- or two-sided. Small cells get an exact test.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -45,6 +45,9 @@ class Effect:
         The raw p-value.
     exact : ndarray of bool
         Where the test was exact.
+    category : ndarray of intp or None
+        For a categorical output (where ``difference`` is the normalised mutual
+        information), the class whose rates ``first`` and ``second`` are.
     """
 
     first: FloatArray
@@ -57,10 +60,15 @@ class Effect:
     ratio_upper: FloatArray
     p_value: FloatArray
     exact: BoolArray
+    category: npt.NDArray[np.intp] | None = None
 
     def take(self, rows: npt.NDArray[np.intp]) -> Effect:
         """The effects of the hypotheses ``rows``, in that order."""
-        return Effect(*(getattr(self, f.name)[rows] for f in fields(self)))
+        taken: dict[str, Any] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            taken[f.name] = None if v is None else v[rows]
+        return Effect(**taken)
 
     def conservative(self) -> FloatArray:
         """The end of the difference's interval nearest to 0, as a magnitude (0 if it spans 0)."""

@@ -7,6 +7,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from seawall._groups import _codes
 from seawall._validation import (
     check_choice,
     check_lengths,
@@ -30,12 +31,16 @@ from seawall.associations._inputs import (
 from seawall.associations._problem import Outcome, Problem
 from seawall.associations._result import Investigation
 from seawall.associations._select import SearchParams, select
+from seawall.exceptions import DataValidationError
 from seawall.metrics._assembly import sensitive_columns
 
 __all__ = ["find_associations", "profile_errors"]
 
 IntArray = npt.NDArray[np.intp]
 FloatArray = npt.NDArray[np.float64]
+
+#: The most classes a categorical output may have.
+MAX_CLASSES = 50
 
 ErrorKind = Literal["misclassification", "fpr", "fnr", "absolute", "squared"]
 _ERRORS = ("misclassification", "fpr", "fnr", "absolute", "squared")
@@ -243,7 +248,7 @@ def find_associations(
     sensitive_features: object,
     context: object,
     explanatory: object = None,
-    outcome: Literal["auto", "binary", "continuous"] = "auto",
+    outcome: Literal["auto", "binary", "continuous", "categorical"] = "auto",
     max_depth: int = 3,
     min_support: int = 50,
     test_size: float = 0.5,
@@ -261,14 +266,19 @@ def find_associations(
     population) and protected group, the group's positive rate (binary
     outcome) or mean (continuous outcome, e.g. a score) is compared with the
     rest of the context: a difference and a ratio with intervals, and an
-    exact or asymptotic test. Contexts are searched on one split and confirmed
+    exact or asymptotic test. For a categorical output (several classes) the
+    measure is the normalised mutual information of group and class in the
+    context, with a noncentral chi-square interval and a G-test (Monte Carlo
+    exact test for small cells); the class whose rate differs most is named
+    in ``label``. Contexts are searched on one split and confirmed
     on the other, with false findings controlled at ``alpha``; overlapping
     findings collapse to one per root cause.
 
     Parameters
     ----------
     y : array-like of shape (n_samples,)
-        The model's output: binary decisions or real values (scores).
+        The model's output: binary decisions, real values (scores) or classes
+        (at most 50; a missing output is a class of its own).
     sensitive_features : array-like or table
         The protected attribute(s); several are intersected.
     context : table of shape (n_samples, k) or array-like of shape (n_samples,)
@@ -278,9 +288,10 @@ def find_associations(
         qualification): effects are measured within their strata
         (Mantel-Haenszel), and confirmed crude effects that vanish there are
         listed in ``explained``.
-    outcome : {"auto", "binary", "continuous"}, default="auto"
-        The kind of ``y``; "auto" takes 0/1 or booleans as binary and other
-        numbers as continuous.
+    outcome : {"auto", "binary", "continuous", "categorical"}, default="auto"
+        The kind of ``y``; "auto" takes 0/1 or booleans as binary, other
+        numbers as continuous and anything else (text, categories) as
+        categorical.
     max_depth, min_support, test_size, alpha, correction : see profile_errors
         As in :func:`profile_errors`.
     max_findings, n_bins, max_values, random_state : see profile_errors
@@ -319,9 +330,19 @@ def find_associations(
     >>> res = find_associations(approved, sensitive_features=group, context={"city": city})
     >>> res.findings.context, res.findings.group
     (('city = z',), ('B',))
+
+    A categorical output: group B is sent to manual review more often in city z.
+
+    >>> where = ((city == "z") & (group == "B"))[:, None]
+    >>> cumulative = np.where(where, [0.3, 0.8, 1.0], [0.6, 0.8, 1.0])
+    >>> pick = (rng.random(n)[:, None] > cumulative).sum(axis=1)
+    >>> decision = np.array(["approve", "review", "decline"])[pick]
+    >>> res = find_associations(decision, sensitive_features=group, context={"city": city})
+    >>> res.findings.context, res.findings.measure, res.findings.label
+    (('city = z',), ('nmi',), ('review',))
     """
     caller = "find_associations"
-    kind = check_choice(outcome, "outcome", caller, ("auto", "binary", "continuous"))
+    kind = check_choice(outcome, "outcome", caller, ("auto", "binary", "continuous", "categorical"))
     params = search_params(
         caller, max_depth, min_support, test_size, alpha, correction, max_findings, random_state
     )
@@ -329,17 +350,21 @@ def find_associations(
     n = int(values.shape[0])
     out: Outcome
     if kind == "auto":
-        is_binary = values.dtype.kind == "b" or (
-            values.dtype.kind in "iuf" and np.isin(values, (0, 1)).all()
-        )
         if values.dtype.kind not in "biuf":
-            raise param_error(
-                "y", caller, "binary (0/1, bool) or numeric outputs", values[:3].tolist()
-            )
-        out = "binary" if is_binary else "continuous"
+            out = "categorical"
+        elif values.dtype.kind == "b" or np.isin(values, (0, 1)).all():
+            out = "binary"
+        else:
+            out = "continuous"
     else:
-        out = "binary" if kind == "binary" else "continuous"
-    yv = to_binary(values, "y").astype(np.float64) if out == "binary" else to_float(values, "y")
+        out = kind  # type: ignore[assignment]
+    classes: tuple[str, ...] = ()
+    if out == "categorical":
+        yv, classes = _classes(y, caller)
+    elif out == "binary":
+        yv = to_binary(values, "y").astype(np.float64)
+    else:
+        yv = to_float(values, "y")
     cols = sensitive_columns(sensitive_features, n)
     group, labels = combine_groups(cols)
     contexts = context_columns(context, n, n_bins, max_values, caller)
@@ -355,6 +380,7 @@ def find_associations(
         stratum,
         n_strata,
         contexts,
+        classes,
     )
     part = Part("association", problem, select(problem, params), params.alpha)
     recorded = parameters_record(
@@ -365,5 +391,26 @@ def find_associations(
         context=[c.name for c in contexts],
         explanatory=ex_names,
         sensitive_features=[c.name for c in cols],
+        **({"classes": list(classes)} if classes else {}),
     )
     return build_investigation([part], recorded, n, params.max_findings)
+
+
+def _classes(y: object, caller: str) -> tuple[FloatArray, tuple[str, ...]]:
+    """A categorical output as class indices (as floats) and the classes' names."""
+    col = _codes(y, "y")
+    k = len(col.labels)
+    if k < 2:
+        raise DataValidationError(
+            f"{caller}: y has a single class ({col.labels[0] if k else 'none'}); "
+            "an association needs an output that varies. Check the column passed as y."
+        )
+    if k > MAX_CLASSES:
+        raise param_error(
+            "y",
+            caller,
+            f"a categorical output with at most {MAX_CLASSES} classes (group rare classes "
+            "together, or use discover_labels for many labels)",
+            f"{k} classes",
+        )
+    return col.codes.astype(np.float64), col.labels

@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from seawall.associations._effects import Effect, mean_effect, proportion_effect
 from seawall.associations._encoding import ContextColumn, describe_context
+from seawall.associations._information import information_effect
 from seawall.associations._scan import count_given
 from seawall.associations._stratified import stratified_mean_effect, stratified_proportion_effect
 
@@ -31,7 +32,7 @@ IntArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
 
 Comparison = Literal["weak_slice", "group"]
-Outcome = Literal["binary", "continuous"]
+Outcome = Literal["binary", "continuous", "categorical"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +40,8 @@ class Sides:
     """The two sides of ``m`` hypotheses, per stratum (arrays of shape (m, n_strata)).
 
     For a binary outcome ``a`` holds the positives and ``n`` the rows; for a
-    continuous one ``a`` holds the sum and ``q`` the sum of squares.
+    continuous one ``a`` holds the sum and ``q`` the sum of squares; for a
+    categorical one ``k1`` and ``k2`` hold the class counts (m, n_strata, K).
     """
 
     n1: FloatArray
@@ -48,6 +50,8 @@ class Sides:
     n2: FloatArray
     a2: FloatArray
     q2: FloatArray
+    k1: FloatArray | None = None
+    k2: FloatArray | None = None
 
     def effect(
         self,
@@ -58,6 +62,12 @@ class Sides:
         stratified: bool,
     ) -> Effect:
         """The effect of every hypothesis, crude (strata pooled) or stratified."""
+        if outcome == "categorical":
+            assert self.k1 is not None and self.k2 is not None
+            k1, k2 = self.k1, self.k2
+            if not stratified:
+                k1, k2 = k1.sum(axis=1, keepdims=True), k2.sum(axis=1, keepdims=True)
+            return information_effect(k1, k2, confidence_level=confidence_level)
         if stratified:
             if outcome == "binary":
                 return stratified_proportion_effect(
@@ -123,10 +133,11 @@ class Problem:
     ----------
     comparison : {"weak_slice", "group"}
         What each hypothesis compares.
-    outcome : {"binary", "continuous"}
+    outcome : {"binary", "continuous", "categorical"}
         The kind of ``y``.
     y : ndarray of float64, shape (n,)
-        The outcome: 0/1 (an output or an error indicator) or real (output or loss).
+        The outcome: 0/1 (an output or an error indicator), real (output or
+        loss) or a class index (categorical).
     group : ndarray of intp, shape (n,)
         The protected group (all 0 when there is none).
     group_labels : tuple of str
@@ -140,6 +151,8 @@ class Problem:
         The number of strata.
     contexts : list of ContextColumn
         The context attributes.
+    classes : tuple of str
+        The output's classes (categorical outcomes only).
     """
 
     comparison: Comparison
@@ -151,6 +164,7 @@ class Problem:
     stratum: IntArray
     n_strata: int
     contexts: list[ContextColumn]
+    classes: tuple[str, ...] = ()
 
     @property
     def alternative(self) -> Literal["two-sided", "greater"]:
@@ -164,7 +178,9 @@ class Problem:
 
     @property
     def n_classes(self) -> int:
-        """Outcome classes per cell: 2 for binary, 1 (with sums) for continuous."""
+        """Outcome classes per cell: 2 (binary), K (categorical), 1 with sums (continuous)."""
+        if self.outcome == "categorical":
+            return len(self.classes)
         return 2 if self.outcome == "binary" else 1
 
     @property
@@ -175,9 +191,9 @@ class Problem:
     def row_cells(self, rows: IntArray | slice) -> IntArray:
         """Each row's cell, ``(stratum * n_groups + group) * n_classes + class``."""
         cell = self.stratum[rows] * self.n_groups + self.group[rows]
-        if self.outcome == "binary":
-            return cell * 2 + self.y[rows].astype(np.intp)
-        return cell
+        if self.outcome == "continuous":
+            return cell
+        return cell * self.n_classes + self.y[rows].astype(np.intp)
 
     def values(self, rows: RowView) -> FloatArray | None:
         """Row values whose sums the tables need (continuous outcomes only)."""
@@ -246,6 +262,9 @@ class Problem:
         s2: FloatArray | None,
     ) -> Sides:
         # c: (m, n_strata, n_classes); s: (m, n_strata, 1, 2)
+        if self.outcome == "categorical":
+            zero = np.zeros(c1.shape[:2])
+            return Sides(c1.sum(axis=2), zero, zero, c2.sum(axis=2), zero, zero, c1, c2)
         if self.outcome == "binary":
             zero = np.zeros(c1.shape[:2])
             return Sides(c1.sum(axis=2), c1[..., 1], zero, c2.sum(axis=2), c2[..., 1], zero)
@@ -271,7 +290,7 @@ class Problem:
         index = which * self.n_cells + cell[pos]
         size = k * self.n_cells
         counts = np.bincount(index, minlength=size).astype(np.float64).reshape(k, self.n_cells)
-        if self.outcome == "binary":
+        if self.outcome != "continuous":
             return counts, None
         v = rows.y[pos]
         s1 = np.bincount(index, v, size).reshape(k, self.n_cells)

@@ -46,17 +46,24 @@ class HypothesisTable(ColumnTable):
     group : tuple of str
         The protected group compared with the rest of the context ("" for weak slices).
     label : tuple of str
-        The output label whose rate is compared (discovery over many labels;
-        "" otherwise).
+        The output label whose rate is compared (discovery over many labels),
+        or for a categorical output the class whose rate differs most; ""
+        otherwise.
     n_inside, n_outside : ndarray of float64
         Rows on each side: the context (or the group in it) and what it is
         compared with.
     inside, outside : ndarray of float64
-        The rate (or mean) on each side; stratified (Mantel-Haenszel weights)
-        with explanatory attributes.
+        The rate (or mean) on each side (for a categorical output, the rate
+        of ``label``); stratified (Mantel-Haenszel weights) with explanatory
+        attributes.
+    measure : tuple of str
+        What ``difference`` holds: ``"difference"`` (``inside - outside``) or
+        ``"nmi"`` (categorical outputs: the normalised mutual information of
+        group and output class in the context, conditional on the explanatory
+        strata).
     difference, difference_lower, difference_upper : ndarray of float64
-        ``inside - outside`` and its interval, at the stage's level (the
-        Bonferroni level of the stage).
+        The effect (see ``measure``) and its interval, at the stage's level
+        (the Bonferroni level of the stage).
     ratio, ratio_lower, ratio_upper : ndarray of float64
         ``inside / outside`` (the lift) and its interval; NaN for means and
         stratified effects.
@@ -81,6 +88,7 @@ class HypothesisTable(ColumnTable):
     n_outside: FloatArray
     inside: FloatArray
     outside: FloatArray
+    measure: tuple[str, ...]
     difference: FloatArray
     difference_lower: FloatArray
     difference_upper: FloatArray

@@ -213,7 +213,12 @@ def _run(
     metavar="COL",
     help="Protected attribute column; repeat for several (their intersection is compared).",
 )
-@click.option("--output", default=None, metavar="COL", help="Investigate this output column.")
+@click.option(
+    "--output",
+    default=None,
+    metavar="COL",
+    help="Investigate this output column (binary, numeric or categorical).",
+)
 @click.option(
     "--error-of",
     "error_of",

@@ -201,9 +201,18 @@ def print_investigation_summary(
         console.print(f"  No finding at alpha={alpha}.", highlight=False)
     else:
         with_label = any(f.label)
-        table = Table(title=f"Findings (alpha={alpha}; difference = inside − outside)")
-        columns = ["kind", "context", "group", *(["label"] if with_label else [])]
-        for col in (*columns, "in / out", "difference [CI]", "adj. p"):
+        nmi = "nmi" in f.measure
+        effect = "NMI" if nmi else "difference"
+        meaning = (
+            "NMI = normalised mutual information of group and output; in / out = rates of "
+            "the output that differs most"
+            if nmi
+            else "difference = inside − outside"
+        )
+        table = Table(title=f"Findings (alpha={alpha}; {meaning})")
+        label = "output" if nmi else "label"
+        columns = ["kind", "context", "group", *([label] if with_label else [])]
+        for col in (*columns, "in / out", f"{effect} [CI]", "adj. p"):
             table.add_column(col)
         for i in range(len(f)):
             table.add_row(

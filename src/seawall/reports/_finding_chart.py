@@ -65,6 +65,7 @@ def finding_chart(
     outside: Side,
     difference: tuple[float, float, float],
     level: str,
+    effect: str = "Difference (inside − outside)",
 ) -> Any:
     """Chart one finding: both sides, then their difference with its interval.
 
@@ -78,6 +79,8 @@ def finding_chart(
         ``(value, lower, upper)`` of ``inside - outside``.
     level : str
         The intervals' level as text, e.g. ``"97.5%"`` (for the hover text).
+    effect : str, default="Difference (inside − outside)"
+        What ``difference`` is (the second panel's title).
 
     Returns
     -------
@@ -99,7 +102,7 @@ def finding_chart(
         rows=1,
         cols=2,
         horizontal_spacing=0.14,
-        subplot_titles=[_text(quantity), "Difference (inside − outside)"],
+        subplot_titles=[_text(quantity), _text(effect)],
     )
     for key, side, color in (("inside", inside, _INSIDE), ("outside", outside, _OUTSIDE)):
         shown = interval(side.value, side.lower, side.upper)
@@ -122,7 +125,7 @@ def finding_chart(
         mode="markers",
         marker={"size": 10, "color": _DIFFERENCE, "symbol": "diamond"},
         error_x={**_whiskers(value, lower, upper), "color": _DIFFERENCE},
-        text=[f"Difference: {interval(value, lower, upper)}<br>{level} interval"],
+        text=[f"{_text(effect)}: {interval(value, lower, upper)}<br>{level} interval"],
         hovertemplate="%{text}<extra></extra>",
         showlegend=False,
         row=1,

@@ -37,11 +37,20 @@ _ERRORS: dict[str, str] = {
 _TONE = {"finding": "bad", "explained": "warn", "shadow": "muted", "not confirmed": "good"}
 
 
+#: The name of each measure a hypothesis table's ``difference`` may hold.
+EFFECT_NAMES: dict[str, str] = {
+    "difference": "Difference",
+    "nmi": "Normalised mutual information",
+}
+
+
 def _quantity(kind: str, params: dict[str, Any], label: str) -> str:
     if kind in ("weak_slice", "error_disparity"):
         return _ERRORS.get(str(params.get("error", "misclassification")), "error")
     if kind == "label_association":
         return f"share of items labelled {label}"
+    if params.get("outcome") == "categorical":
+        return f"share of {label} outputs"
     return "positive rate" if params.get("outcome") == "binary" else "mean output"
 
 
@@ -50,7 +59,7 @@ def _is_rate(kind: str, params: dict[str, Any]) -> bool:
     if kind in ("weak_slice", "error_disparity"):
         return str(params.get("error", "misclassification")) in ("misclassification", "fpr", "fnr")
     if kind == "association":
-        return params.get("outcome") == "binary"
+        return params.get("outcome") in ("binary", "categorical")
     return kind == "label_association"
 
 
@@ -77,8 +86,17 @@ def _names(kind: str, group: str) -> tuple[str, str]:
     return f"group {group}", "the rest of the context"
 
 
-def _headline(kind: str, quantity: str, group: str, label: str, difference: float) -> str:
+def _headline(
+    kind: str, quantity: str, group: str, label: str, difference: float, measure: str
+) -> str:
     up = difference > 0
+    if measure == "nmi":
+        # ``difference`` is the inside rate of ``label`` minus the outside one.
+        how = "more" if up else "less"
+        return (
+            f"Group {group}'s outputs differ from the rest's here; most of all, "
+            f"{label} is given {how} often."
+        )
     if kind == "weak_slice":
         return f"The {quantity} is {'higher' if up else 'lower'} here than everywhere else."
     if kind == "label_association":
@@ -134,13 +152,18 @@ def finding_summary(inv: Investigation, i: int) -> dict[str, Any]:
     kind, group, label = t.kind[i], t.group[i], t.label[i]
     quantity = _quantity(kind, params, label)
     diff = float(t.difference[i])
+    measure = t.measure[i]
     return {
         "kind": KIND_LABELS.get(kind, kind),
         "context": _context_words(t.context[i]),
         "depth": int(t.depth[i]),
         "group": group,
         "label": label,
-        "headline": _headline(kind, quantity, group, label, diff),
+        "headline": _headline(
+            kind, quantity, group, label, float(t.inside[i] - t.outside[i]), measure
+        ),
+        "effect_name": EFFECT_NAMES.get(measure, measure),
+        "label_kind": "output" if measure == "nmi" else "label",
         "quantity": quantity.capitalize(),
         "sides": [
             {"name": s.name, "n": f"{s.n:,.0f}", "value": interval(s.value, s.lower, s.upper)}
@@ -161,7 +184,8 @@ def _card(inv: Investigation, i: int) -> dict[str, Any]:
     summary = finding_summary(inv, i)
     inside, outside = _sides(inv, i)
     diff = (float(t.difference[i]), float(t.difference_lower[i]), float(t.difference_upper[i]))
-    chart = finding_chart(summary["quantity"], inside, outside, diff, summary["level"])
+    effect = "Difference (inside − outside)" if t.measure[i] == "difference" else "NMI"
+    chart = finding_chart(summary["quantity"], inside, outside, diff, summary["level"], effect)
     return {
         **summary,
         "id": f"finding-{i}",
@@ -224,7 +248,14 @@ def _stages(inv: Investigation) -> dict[str, Any]:
         "per_kind": per_kind,
         "rows": _rows(h, confirm),
         "has_labels": any(h.label),
+        "effect_name": _effect_name(h),
     }
+
+
+def _effect_name(t: HypothesisTable) -> str:
+    """The name of the tables' effect column: one measure, or "Effect" for a mix."""
+    measures = set(t.measure)
+    return EFFECT_NAMES.get(measures.pop(), "Effect") if len(measures) == 1 else "Effect"
 
 
 def _what(inv: Investigation) -> str:
@@ -309,6 +340,13 @@ def _notes(inv: Investigation, stages: dict[str, Any]) -> dict[str, str]:
             "Each interval is at the Bonferroni-corrected level of its stage (shown with it). "
             "Rates carry Wilson score intervals; means and stratified rates are shown without "
             "one, and their difference carries the interval."
+            + (
+                " The normalised mutual information of group and output (0: independent, "
+                "1: one determines the other) carries a noncentral chi-square interval; the "
+                "rates shown are those of the output whose rate differs most."
+                if "nmi" in inv.hypotheses.measure
+                else ""
+            )
         ),
         "stratified": (
             f"Rates and differences are averaged over the strata of {strata} "
@@ -381,6 +419,8 @@ def investigation_context(
         "notes": _notes(inv, stages),
         "reproduce": _reproduce(inv, command, source, fingerprint),
         "has_labels": stages["has_labels"],
+        "effect_name": stages["effect_name"],
+        "label_name": "Most changed output" if "nmi" in inv.hypotheses.measure else "Label",
         "version": version,
         "plotly_js": Markup(plotly_js),
     }
