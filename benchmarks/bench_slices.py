@@ -164,9 +164,6 @@ def _sliceline_findings(sf: Any, n: int) -> list[dict[str, Any]]:
 
 def run_child(spec: dict[str, Any]) -> dict[str, Any]:
     """Measure one configuration in this (fresh) process."""
-    # benchmarks/coverage.py would shadow the coverage package that numba imports.
-    here = Path(__file__).resolve().parent
-    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
     limit = int(spec["mem_gib"] * (1 << 30))
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     import numpy as np

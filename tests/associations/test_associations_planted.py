@@ -50,6 +50,7 @@ def test_profile_errors_finds_every_planted_error_effect(planted) -> None:  # ty
         assert level == pytest.approx(1 - 0.025 / k)
     assert np.all(res.findings.difference_lower > 0)
     assert np.all(res.findings.p_adjusted < 0.025)
+    assert res.parameters["sensitive_features"] == ["group"]
 
 
 def test_find_associations_and_explanatory_attribute(planted) -> None:  # type: ignore[no-untyped-def]

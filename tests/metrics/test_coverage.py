@@ -1,4 +1,4 @@
-"""Coverage of the 95% intervals: a reduced version of ``benchmarks/coverage.py``.
+"""Coverage of the 95% intervals: a reduced version of ``benchmarks/interval_coverage.py``.
 
 Requirement: nominal 95% intervals cover the true value in 93.5-96.5% of draws,
 for groups as small as 30 rows. The data model, the truths and the scenarios
@@ -34,11 +34,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _load_benchmark() -> ModuleType:
-    # Loaded by path under its own name: ``coverage`` would shadow coverage.py.
+    # Loaded by path: benchmarks/ is not a package.
     name = "seawall_benchmark_coverage"
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "coverage.py")
+    path = ROOT / "benchmarks" / "interval_coverage.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module

@@ -205,8 +205,10 @@ def profile_errors(
             ),
         )
     ]
+    protected: list[str] = []
     if sensitive_features is not None:
         cols = sensitive_columns(sensitive_features, full_n)
+        protected = [c.name for c in cols]
         group, labels = combine_groups(cols)
         group = group[rows]
         analyses.append(
@@ -238,6 +240,7 @@ def profile_errors(
         context=[c.name for c in contexts],
         explanatory=ex_names,
         analyses=[a for a, _ in analyses],
+        sensitive_features=protected,
     )
     return build_investigation(parts, recorded, n, params.max_findings)
 

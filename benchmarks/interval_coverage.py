@@ -68,9 +68,9 @@ percentile and normal intervals.
 
 Run::
 
-    PYTHONPATH=src .venv/bin/python benchmarks/coverage.py             # 2000 draws
-    PYTHONPATH=src .venv/bin/python benchmarks/coverage.py --quick     # smoke run
-    PYTHONPATH=src .venv/bin/python benchmarks/coverage.py --diagnose-only --sizes 30,100
+    PYTHONPATH=src .venv/bin/python benchmarks/interval_coverage.py             # 2000 draws
+    PYTHONPATH=src .venv/bin/python benchmarks/interval_coverage.py --quick     # smoke run
+    PYTHONPATH=src .venv/bin/python benchmarks/interval_coverage.py --diagnose-only --sizes 30,100
 """
 
 from __future__ import annotations
