@@ -18,7 +18,17 @@ import pandas as pd
 from seawall._validation import check_lengths, module_of, to_1d
 from seawall.exceptions import DataValidationError
 
-__all__ = ["MISSING_LABEL", "GroupColumn", "named_columns", "to_group_columns"]
+__all__ = [
+    "MISSING_LABEL",
+    "VALUE_SEP",
+    "GroupColumn",
+    "combine_groups",
+    "named_columns",
+    "to_group_columns",
+]
+
+#: Joins the values of an intersectional group ("Female & Black").
+VALUE_SEP = " & "
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,3 +190,27 @@ def named_columns(x: object, name: str, what: str) -> list[tuple[str, object]]:
             raise DataValidationError(f"{name} has two columns named {col_name!r}; rename one.")
         seen.add(col_name)
     return columns
+
+
+def combine_groups(columns: list[GroupColumn]) -> tuple[npt.NDArray[np.intp], tuple[str, ...]]:
+    """Intersect columns into one code per observed combination (labels joined by ' & ').
+
+    Examples
+    --------
+    >>> cols = to_group_columns({"sex": ["F", "M", "F"], "race": ["a", "a", "b"]}, 3)
+    >>> codes, labels = combine_groups(cols)
+    >>> codes.tolist(), labels
+    ([0, 2, 1], ('F & a', 'F & b', 'M & a'))
+    """
+    code = np.zeros(columns[0].codes.shape[0], dtype=np.int64)
+    for col in columns:
+        code = code * len(col.labels) + np.asarray(col.codes, dtype=np.int64)
+    uniq, inverse = np.unique(code, return_inverse=True)
+    labels = []
+    for u in uniq.tolist():
+        parts = []
+        for col in reversed(columns):
+            parts.append(col.labels[u % len(col.labels)])
+            u //= len(col.labels)
+        labels.append(VALUE_SEP.join(reversed(parts)))
+    return inverse.astype(np.intp), tuple(labels)

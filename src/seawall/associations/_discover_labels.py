@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
+from seawall._groups import combine_groups
 from seawall._validation import check_real, param_error
 from seawall.associations._discover import run_discovery
 from seawall.associations._inputs import (
     check_split,
-    combine_groups,
     context_columns,
     parameters_record,
     params_dict,

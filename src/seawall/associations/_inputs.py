@@ -7,16 +7,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from seawall._groups import GroupColumn, to_group_columns
+from seawall._groups import combine_groups, to_group_columns
 from seawall._validation import check_choice, check_real, check_seed
 from seawall.associations._encoding import ContextColumn, encode_contexts
 from seawall.associations._select import SearchParams
 from seawall.exceptions import InsufficientDataError
-from seawall.metrics._counts import VALUE_SEP
 
 __all__ = [
     "check_split",
-    "combine_groups",
     "context_columns",
     "params_dict",
     "parameters_record",
@@ -26,22 +24,6 @@ __all__ = [
 ]
 
 IntArray = npt.NDArray[np.intp]
-
-
-def combine_groups(columns: list[GroupColumn]) -> tuple[IntArray, tuple[str, ...]]:
-    """Intersect columns into one code per observed combination (labels joined by ' & ')."""
-    code = np.zeros(columns[0].codes.shape[0], dtype=np.int64)
-    for col in columns:
-        code = code * len(col.labels) + np.asarray(col.codes, dtype=np.int64)
-    uniq, inverse = np.unique(code, return_inverse=True)
-    labels = []
-    for u in uniq.tolist():
-        parts = []
-        for col in reversed(columns):
-            parts.append(col.labels[u % len(col.labels)])
-            u //= len(col.labels)
-        labels.append(VALUE_SEP.join(reversed(parts)))
-    return inverse.astype(np.intp), tuple(labels)
 
 
 def search_params(

@@ -7,7 +7,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from seawall._groups import _codes
+from seawall._groups import _codes, combine_groups
 from seawall._validation import (
     check_choice,
     check_lengths,
@@ -20,7 +20,6 @@ from seawall.associations._assemble import Part, build_investigation
 from seawall.associations._encoding import ContextColumn
 from seawall.associations._inputs import (
     check_split,
-    combine_groups,
     context_columns,
     parameters_record,
     params_dict,

@@ -15,17 +15,15 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from seawall._groups import GroupColumn
+from seawall._groups import VALUE_SEP, GroupColumn
 
-__all__ = ["CountTables", "Grouping", "build_count_tables", "INTERSECTION_SEP"]
+__all__ = ["INTERSECTION_SEP", "VALUE_SEP", "CountTables", "Grouping", "build_count_tables"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
 #: Joins feature names of an intersection ("sex×race") ...
 INTERSECTION_SEP = "×"
-#: ... and the values of an intersectional group ("Female & Black").
-VALUE_SEP = " & "
 #: Up to this many fine cells the cell index is dense; above it, it is hashed.
 _DENSE_CELLS = 1 << 22
 
