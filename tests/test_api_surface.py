@@ -51,6 +51,12 @@ PUBLIC = {
         "gate_names",
         "parse_gate",
     ],
+    "seawall.mitigation": [
+        "Reweighing",
+        "ReweighingClassifier",
+        "ReweighingTable",
+        "reweighing_weights",
+    ],
     "seawall.associations": [
         "HypothesisTable",
         "Investigation",

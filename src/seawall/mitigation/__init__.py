@@ -1,10 +1,23 @@
 """Mitigation: estimators that repair what an audit finds.
 
 Scikit-learn estimators that take the protected attribute(s) as
-``sensitive_features=`` (or read them from the columns of ``X`` named by
-``sensitive_column``).
+``sensitive_features=`` (routable with scikit-learn's metadata routing) or read
+them from the columns of ``X`` named by ``sensitive_column``:
+
+* :class:`Reweighing` and :func:`reweighing_weights`: Kamiran and Calders'
+  weights that make group and label independent, and
+  :class:`ReweighingClassifier`, which fits any classifier with them.
+
+Examples
+--------
+>>> from seawall.mitigation import reweighing_weights
+>>> reweighing_weights([1, 1, 0, 1, 0, 0], ["a", "a", "a", "b", "b", "b"]).round(3).tolist()
+[0.75, 0.75, 1.5, 1.5, 0.75, 0.75]
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from seawall.mitigation._reweighing import Reweighing, ReweighingTable, reweighing_weights
+from seawall.mitigation._reweighing_classifier import ReweighingClassifier
+
+__all__ = ["Reweighing", "ReweighingClassifier", "ReweighingTable", "reweighing_weights"]
