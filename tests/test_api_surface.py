@@ -52,9 +52,15 @@ PUBLIC = {
         "parse_gate",
     ],
     "seawall.mitigation": [
+        "Certification",
+        "CertificationTest",
+        "DisparateImpactRemover",
+        "RepairEffect",
         "Reweighing",
         "ReweighingClassifier",
         "ReweighingTable",
+        "certify",
+        "repair_effect",
         "reweighing_weights",
     ],
     "seawall.associations": [

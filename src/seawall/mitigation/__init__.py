@@ -4,6 +4,10 @@ Scikit-learn estimators that take the protected attribute(s) as
 ``sensitive_features=`` (routable with scikit-learn's metadata routing) or read
 them from the columns of ``X`` named by ``sensitive_column``:
 
+* :class:`DisparateImpactRemover`: Feldman et al.'s repair of the features,
+  fitted on training data and applied to any data; :func:`certify` tests
+  whether the protected attribute can still be predicted from the features,
+  and :func:`repair_effect` shows what the repair does to a retrained model;
 * :class:`Reweighing` and :func:`reweighing_weights`: Kamiran and Calders'
   weights that make group and label independent, and
   :class:`ReweighingClassifier`, which fits any classifier with them.
@@ -17,7 +21,26 @@ Examples
 
 from __future__ import annotations
 
+from seawall.mitigation._certify import (
+    Certification,
+    CertificationTest,
+    RepairEffect,
+    certify,
+    repair_effect,
+)
+from seawall.mitigation._remover import DisparateImpactRemover
 from seawall.mitigation._reweighing import Reweighing, ReweighingTable, reweighing_weights
 from seawall.mitigation._reweighing_classifier import ReweighingClassifier
 
-__all__ = ["Reweighing", "ReweighingClassifier", "ReweighingTable", "reweighing_weights"]
+__all__ = [
+    "Certification",
+    "CertificationTest",
+    "DisparateImpactRemover",
+    "RepairEffect",
+    "Reweighing",
+    "ReweighingClassifier",
+    "ReweighingTable",
+    "certify",
+    "repair_effect",
+    "reweighing_weights",
+]
