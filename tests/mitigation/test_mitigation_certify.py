@@ -18,8 +18,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from seawall.exceptions import DataValidationError, InsufficientDataError, InvalidParameterError
-from seawall.mitigation._certify import _ber_interval, certify, repair_effect
+from seawall.mitigation._certify import _ber_interval, certify
 from seawall.mitigation._remover import DisparateImpactRemover
+from seawall.mitigation._repair_effect import repair_effect
 
 Z95 = 1.959963984540054
 

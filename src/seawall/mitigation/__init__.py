@@ -21,14 +21,9 @@ Examples
 
 from __future__ import annotations
 
-from seawall.mitigation._certify import (
-    Certification,
-    CertificationTest,
-    RepairEffect,
-    certify,
-    repair_effect,
-)
+from seawall.mitigation._certify import Certification, CertificationTest, certify
 from seawall.mitigation._remover import DisparateImpactRemover
+from seawall.mitigation._repair_effect import RepairEffect, repair_effect
 from seawall.mitigation._reweighing import Reweighing, ReweighingTable, reweighing_weights
 from seawall.mitigation._reweighing_classifier import ReweighingClassifier
 

@@ -1,14 +1,14 @@
 """Disparate impact remover (Feldman et al., KDD 2015): features repaired towards a common law.
 
-Each numeric feature is repaired group by group. ``fit`` learns every group's
-quantile function ``Q_g`` and the *target*, the pointwise median of the groups'
-quantile functions, ``T(u) = median_g Q_g(u)``; ``transform`` sends a value
-``x`` of group ``g`` to ``T(F_g(x))``, the target's value at the quantile level
-that ``x`` holds within its group, and moves it part of the way there. After a
-full repair every group's feature has the target's distribution, so the feature
-alone no longer tells the groups apart, while each group keeps its rank order.
-Only the marginal distributions are repaired: relations between features that
-differ by group remain.
+The estimator: its parameters, its input (arrays or DataFrames, sensitive
+columns, numeric and categorical features) and its fitted state. Each numeric
+feature is repaired group by group through quantile functions
+(:mod:`seawall.mitigation._quantiles`), each categorical one, optionally, by
+moving rows between categories (:mod:`seawall.mitigation._proportions`). After
+a full repair every group's feature has the target's distribution, so the
+feature alone no longer tells the groups apart, while each group keeps its rank
+order. Only the marginal distributions are repaired: relations between
+features that differ by group remain.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from seawall._validation import check_choice, check_real, check_seed, module_of, param_error
 from seawall.exceptions import DataValidationError, InsufficientDataError
+from seawall.mitigation._proportions import category_proportions, repair_categories
+from seawall.mitigation._quantiles import group_quantiles, group_runs, median_target, repair_feature
 from seawall.mitigation._sensitive import GroupEncoder, SensitiveColumn, split_sensitive
 
 __all__ = ["DEFAULT_N_QUANTILES", "DisparateImpactRemover"]
@@ -36,166 +38,6 @@ IntArray = npt.NDArray[np.intp]
 #: Knots per group and feature when ``n_quantiles=None``: levels 0, 0.001, ..., 1.
 DEFAULT_N_QUANTILES = 1001
 _NUMERIC_INFERRED = {"integer", "floating", "mixed-integer-float", "decimal", "empty"}
-
-
-# --------------------------------------------------------------------------- #
-# kernels (private: inputs are valid float64 arrays; knots non-decreasing, k >= 2)
-# --------------------------------------------------------------------------- #
-
-
-def _knots(sorted_values: FloatArray, k: int) -> FloatArray:
-    """The empirical quantile function of ``sorted_values`` (n >= 1, no NaN) at ``k`` even levels.
-
-    The i-th smallest of n values (i = 1..n) sits at level ``(i - 1) / (n - 1)``,
-    linear in between: numpy's default (``method="linear"``) quantile. Returns
-    shape (k,), non-decreasing.
-    """
-    n = sorted_values.size
-    pos = np.linspace(0.0, n - 1.0, k)
-    lo = pos.astype(np.intp)
-    hi = np.minimum(lo + 1, n - 1)
-    out = sorted_values[lo] + (pos - lo) * (sorted_values[hi] - sorted_values[lo])
-    return np.maximum.accumulate(out)  # rounding must not break monotonicity
-
-
-def _level(
-    knots: FloatArray, x: FloatArray, spread: FloatArray | None = None
-) -> tuple[FloatArray, FloatArray | None]:
-    """Each ``x``'s quantile level under the piecewise-linear quantile function ``knots``.
-
-    Inverse of :func:`_quantile`: linear between knots. A value equal to a run of
-    equal knots (an atom) spans a range of levels: it gets the middle of the
-    range (its mid-rank) when ``spread`` is None, else the point
-    ``spread`` (uniforms in [0, 1), aligned with ``x``) of the way along it;
-    values outside ``[knots[0], knots[-1]]`` get level 0 or 1. Also returns their
-    *overshoot*, ``x - knots[0]`` (< 0) or ``x - knots[-1]`` (> 0) and 0 for the
-    others, or None when no value is outside. Levels of NaN are meaningless.
-    """
-    k = knots.size
-    hi = np.searchsorted(knots, x, "right")  # knots[hi - 1] <= x < knots[hi]
-    left = hi - 1
-    np.maximum(left, 0, out=left)
-    kl = knots[left]
-    span = knots[np.minimum(hi, k - 1)]
-    span -= kl
-    # A zero span (below, above or on a run of ties) must give the left knot's level.
-    span[span <= 0] = np.inf
-    dist = x - kl
-    pos = dist / span
-    pos += left
-    tied = np.flatnonzero(dist == 0)
-    if tied.size:
-        lo = np.searchsorted(knots, x[tied], "left")
-        if spread is None:
-            pos[tied] = 0.5 * (lo + hi[tied] - 1)
-        else:
-            # The atom's CDF step runs half a knot beyond its first and last knot.
-            pos[tied] = np.clip(lo - 0.5 + spread[tied] * (hi[tied] - lo), 0.0, k - 1.0)
-    pos /= k - 1
-    below = np.flatnonzero(hi == 0)
-    above = np.flatnonzero(hi == k)
-    above = above[dist[above] > 0]
-    if below.size == 0 and above.size == 0:
-        return pos, None
-    over = np.zeros_like(pos)
-    over[below] = x[below] - knots[0]
-    over[above] = dist[above]
-    return pos, over
-
-
-def _quantile(knots: FloatArray, u: FloatArray) -> FloatArray:
-    """The piecewise-linear quantile function through ``knots`` (even levels) at ``u`` in [0, 1]."""
-    k = knots.size
-    pos = u * (k - 1)
-    i = np.clip(pos.astype(np.intp), 0, k - 2)
-    return knots[i] + (pos - i) * (knots[i + 1] - knots[i])
-
-
-def _repair_values(
-    x: FloatArray,
-    group_knots: FloatArray,
-    target_knots: FloatArray,
-    pooled_knots: FloatArray,
-    repair_level: float,
-    combinatorial: bool,
-    spread: FloatArray | None,
-) -> FloatArray:
-    """Repair one group's values of one feature; NaN stays NaN.
-
-    Full repair: ``t = T(F_g(x))`` (plus the overshoot of ``x`` beyond the group's
-    range, so values outside it keep their distance to it), an atom of the
-    group spread over its levels by ``spread`` (see :func:`_level`). Geometric:
-    ``(1 - λ) x + λ t``. Combinatorial: the pooled quantile function at the pooled
-    level moved a fraction ``λ`` from that of ``x`` to that of ``t``.
-    """
-    if repair_level == 0.0:
-        return x.copy()
-    missing = np.isnan(x)
-    if missing.any():
-        out = x.copy()
-        ok = ~missing
-        out[ok] = _repair_values(
-            x[ok],
-            group_knots,
-            target_knots,
-            pooled_knots,
-            repair_level,
-            combinatorial,
-            None if spread is None else spread[ok],
-        )
-        return out
-    u, over = _level(group_knots, x, spread)
-    out = _quantile(target_knots, u)
-    if over is not None:
-        out += over
-    lam = repair_level
-    if lam < 1.0 and not combinatorial:
-        out *= lam
-        out += (1.0 - lam) * x
-    elif lam < 1.0:
-        rx, ox = _level(pooled_knots, x)
-        rt, ot = _level(pooled_knots, out)
-        rx *= 1.0 - lam
-        rx += lam * rt
-        out = _quantile(pooled_knots, rx)
-        if ox is not None:
-            out += (1.0 - lam) * ox
-        if ot is not None:
-            out += lam * ot
-    return out
-
-
-def _move_categories(
-    codes: IntArray,
-    proportions: FloatArray,
-    target: FloatArray,
-    repair_level: float,
-    rng: np.random.Generator,
-) -> IntArray:
-    """Reassign one group's category codes (-1: missing or unseen, kept) towards ``target``.
-
-    The group's desired law is ``d = (1 - λ) p + λ π``. A row of a category with
-    surplus ``p_c > d_c`` leaves it with probability ``(p_c - d_c) / p_c`` and goes
-    to a category with a deficit, chosen with probability proportional to
-    ``d_c - p_c``: in expectation the group then has law ``d`` exactly, and no
-    row moves that need not. Two uniforms per row from ``rng``.
-    """
-    draws = rng.random((2, codes.size))
-    desired = (1.0 - repair_level) * proportions + repair_level * target
-    surplus = np.maximum(proportions - desired, 0.0)
-    deficit = np.maximum(desired - proportions, 0.0)
-    if deficit.sum() <= 0.0:
-        return codes
-    with np.errstate(invalid="ignore", divide="ignore"):
-        leave = np.where(proportions > 0, surplus / proportions, 0.0)
-    known = codes >= 0
-    moving = known & (draws[0] < leave[np.where(known, codes, 0)])
-    cumulative = np.cumsum(deficit / deficit.sum())
-    cumulative[-1] = 1.0
-    dest = np.searchsorted(cumulative, draws[1][moving], "right")
-    out = codes.copy()
-    out[moving] = np.minimum(dest, proportions.size - 1)
-    return out
 
 
 # --------------------------------------------------------------------------- #
@@ -531,42 +373,29 @@ class DisparateImpactRemover(TransformerMixin, BaseEstimator):  # type: ignore[m
         numeric = [j for j in range(p) if j not in declared and _is_numeric(_column(X, j))]
         categorical = [j for j in range(p) if j not in numeric]
 
-        order = np.argsort(codes, kind="stable")
-        bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=n_groups))])
+        order, bounds = group_runs(codes, n_groups)
         quantiles = np.empty((len(numeric), n_groups, k))
         pooled = np.empty((len(numeric), k))
         for f, j in enumerate(numeric):
-            xs = _floats(_column(X, j), names[j], caller)[order]
-            for g in range(n_groups):
-                seg = xs[bounds[g] : bounds[g + 1]]
-                seg.sort()  # NaN sorts last
-                m = seg.size - int(np.isnan(seg).sum())
-                if m == 0:
-                    raise InsufficientDataError(
-                        f"{caller}: group {encoder.labels[g]!r} has no non-missing value of "
-                        f"feature {names[j]!r}; its quantile function cannot be learned. Drop "
-                        "the feature or fill its missing values."
-                    )
-                quantiles[f, g] = _knots(seg[:m], k)
-            # Sorted runs per group: the stable sort (timsort) merges them in linear time.
-            xs = np.sort(xs, kind="stable")
-            pooled[f] = _knots(xs[: xs.size - int(np.isnan(xs).sum())], k)
+            x = _floats(_column(X, j), names[j], caller)
+            present = np.bincount(codes[~np.isnan(x)], minlength=n_groups)
+            if not present.all():
+                raise InsufficientDataError(
+                    f"{caller}: group {encoder.labels[int(np.argmin(present))]!r} has no "
+                    f"non-missing value of feature {names[j]!r}; its quantile function cannot "
+                    "be learned. Drop the feature or fill its missing values."
+                )
+            quantiles[f], pooled[f] = group_quantiles(x, order, bounds, k)
 
         self.categories_: list[np.ndarray[Any, Any]] = []
         self.category_proportions_: list[FloatArray] = []
         self.target_proportions_: list[FloatArray] = []
         for j in categorical:
             cat_codes, uniques = pd.factorize(np.asarray(_column(X, j), dtype=object))
-            known = cat_codes >= 0
-            counts = np.zeros((n_groups, uniques.size))
-            np.add.at(counts, (codes[known], cat_codes[known]), 1.0)
-            totals = counts.sum(axis=1, keepdims=True)
-            props = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
-            target = np.median(props[totals[:, 0] > 0], axis=0) if uniques.size else props[0]
-            total = target.sum()
+            props, target = category_proportions(codes, cat_codes, n_groups, uniques.size)
             self.categories_.append(np.asarray(uniques, dtype=object))
             self.category_proportions_.append(props)
-            self.target_proportions_.append(target / total if total > 0 else target)
+            self.target_proportions_.append(target)
 
         self.encoder_ = encoder
         self.groups_ = np.asarray(encoder.labels, dtype=object)
@@ -575,9 +404,8 @@ class DisparateImpactRemover(TransformerMixin, BaseEstimator):  # type: ignore[m
         self.categorical_features_ = np.asarray(categorical, dtype=np.intp)
         self.quantile_levels_ = np.linspace(0.0, 1.0, k)
         self.quantiles_ = quantiles
-        # The median of non-decreasing curves is non-decreasing: T is a quantile function.
         self.target_quantiles_ = (
-            np.median(quantiles, axis=1) if n_groups else np.empty((len(numeric), k))
+            median_target(quantiles) if n_groups else np.empty((len(numeric), k))
         )
         self.pooled_quantiles_ = pooled
         return self
@@ -623,33 +451,27 @@ class DisparateImpactRemover(TransformerMixin, BaseEstimator):  # type: ignore[m
         codes = self.encoder_.encode(s, n, caller)
         names = self._names(X, self.feature_positions_)
         n_groups = self.groups_.size
-        order = np.argsort(codes, kind="stable")
-        bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=n_groups))])
+        order, bounds = group_runs(codes, n_groups)
 
         columns: dict[int, Any] = {}
         for f, j in enumerate(self.numeric_features_):
-            xs = _floats(_column(X, j), names[j], caller)[order]
-            out = np.empty(n)
+            x = _floats(_column(X, j), names[j], caller)
             knots = self.quantiles_[f]
             spread = None
             if level > 0 and (knots[:, 1:] == knots[:, :-1]).any():
                 # Atoms: one uniform per row, by row position, from the feature's own stream.
                 spread = np.random.default_rng([int(self.random_state), 1, int(j)]).random(n)
-                spread = spread[order]
-            for g in range(n_groups):
-                lo, hi = bounds[g], bounds[g + 1]
-                if hi > lo:
-                    xs[lo:hi] = _repair_values(
-                        xs[lo:hi],
-                        knots[g],
-                        self.target_quantiles_[f],
-                        self.pooled_quantiles_[f],
-                        level,
-                        combinatorial,
-                        None if spread is None else spread[lo:hi],
-                    )
-            out[order] = xs
-            columns[int(j)] = out
+            columns[int(j)] = repair_feature(
+                x,
+                order,
+                bounds,
+                knots,
+                self.target_quantiles_[f],
+                self.pooled_quantiles_[f],
+                level,
+                combinatorial,
+                spread,
+            )
         for c, j in enumerate(self.categorical_features_):
             columns[int(j)] = self._repair_categorical(X, int(j), c, codes, level)
 
@@ -679,12 +501,8 @@ class DisparateImpactRemover(TransformerMixin, BaseEstimator):  # type: ignore[m
         cat_codes = pd.Index(cats, dtype=object).get_indexer(values)
         cat_codes[pd.isna(values)] = -1
         rng = np.random.default_rng([int(self.random_state), 0, j])
-        draws_codes = cat_codes.copy()
         props, target = self.category_proportions_[c], self.target_proportions_[c]
-        for g in range(self.groups_.size):
-            rows = np.flatnonzero(codes == g)
-            if rows.size and cats.size:
-                draws_codes[rows] = _move_categories(cat_codes[rows], props[g], target, level, rng)
+        draws_codes = repair_categories(codes, cat_codes, props, target, level, rng)
         moved = draws_codes != cat_codes
         values = values.copy()
         values[moved] = cats[draws_codes[moved]]
