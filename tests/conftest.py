@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 _SEED_ENV = "SEAWALL_TEST_SEED"
@@ -83,3 +84,21 @@ def shared_data() -> Path:
             f"tests that need the public data sets are skipped."
         )
     return path
+
+
+@pytest.fixture(scope="session")
+def compas(shared_data: Path) -> pd.DataFrame:
+    """ProPublica's COMPAS data with their filter (6,172 rows), from ``shared_data``."""
+    from seawall.datasets import load_compas
+
+    df = load_compas(shared_data / "compas")
+    assert len(df) == 6172
+    return df
+
+
+@pytest.fixture(scope="session")
+def adult(shared_data: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """UCI Adult, train and test (``Y`` is 0/1), from ``shared_data``."""
+    from seawall.datasets import load_adult
+
+    return load_adult(shared_data / "adult")

@@ -9,7 +9,7 @@ import pandas as pd
 
 from seawall.exceptions import DataValidationError
 
-__all__ = ["file_sha256", "read_table"]
+__all__ = ["file_sha256", "read_table", "write_table"]
 
 _FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".tsv": "tsv"}
 
@@ -68,6 +68,58 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if frame.shape[0] == 0:
         raise DataValidationError(f"the data file {str(p)!r} has no rows.")
     return frame
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
+    r"""Write a DataFrame as CSV, TSV or Parquet, by the file's suffix.
+
+    The file is written next to its destination and renamed into place, so a
+    failed write never leaves half a file behind.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+    path : str or Path
+        The destination; its suffix (``.csv``, ``.tsv``, ``.parquet``, ``.pq``)
+        says the format. Missing parent folders are created.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    DataValidationError
+        On an unknown suffix, or when the file cannot be written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = write_table(pd.DataFrame({"a": [1]}), Path(tempfile.mkdtemp()) / "t.csv")
+    >>> p.read_text()
+    'a\n1\n'
+    """
+    p = Path(path)
+    kind = _FORMATS.get(p.suffix.lower())
+    if kind is None:
+        raise DataValidationError(
+            f"the output file {str(p)!r} has the suffix {p.suffix!r}; expected one of "
+            f"{sorted(_FORMATS)} (CSV or Parquet)."
+        )
+    tmp = p.with_name(f".{p.name}.partial")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if kind == "parquet":
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_csv(tmp, sep="," if kind == "csv" else "\t", index=False)
+        tmp.replace(p)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise DataValidationError(f"could not write {str(p)!r}: {e}. Check the path.") from e
+    return p
 
 
 def file_sha256(path: str | Path) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,24 +27,6 @@ METRICS = {
     "precision": partial(precision_score, zero_division=np.nan),
     "accuracy": accuracy_score,
 }
-
-
-@pytest.fixture(scope="module")
-def compas(shared_data: Path) -> pd.DataFrame:
-    path = shared_data / "compas" / "compas-scores-two-years.csv"
-    if not path.is_file():
-        pytest.skip(f"{path} is absent")
-    raw = pd.read_csv(path)
-    # ProPublica's filter (see ../shared/data/README.md and their notebook).
-    keep = (
-        raw.days_b_screening_arrest.between(-30, 30)
-        & (raw.is_recid != -1)
-        & (raw.c_charge_degree != "O")
-        & (raw.score_text != "N/A")
-    )
-    df = raw[keep].reset_index(drop=True)
-    df["high_risk"] = (df.decile_score >= 5).astype(int)  # Medium or High
-    return df
 
 
 @pytest.fixture(scope="module")

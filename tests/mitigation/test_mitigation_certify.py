@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -218,19 +217,6 @@ def test_repair_effect_refuses_non_binary_labels(rng: np.random.Generator) -> No
 
 NUMERIC = ["age", "education-num", "capital-gain", "capital-loss", "hours-per-week", "fnlwgt"]
 CATEGORICAL = ["workclass", "marital-status", "occupation", "relationship", "race"]
-
-
-@pytest.fixture(scope="module")
-def adult(shared_data: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    frames = []
-    for name in ("adult.data", "adult.test"):
-        path = shared_data / "adult" / name
-        if not path.is_file():
-            pytest.skip(f"{path} is absent")
-        df = pd.read_csv(path, skipinitialspace=True)
-        df["Y"] = df["Y"].str.rstrip(".").eq(">50K").astype(int)
-        frames.append(df)
-    return frames[0], frames[1]
 
 
 def test_adult_numeric_repair_raises_disparate_impact(

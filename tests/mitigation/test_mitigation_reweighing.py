@@ -6,7 +6,6 @@ import json
 import re
 from collections.abc import Callable
 from itertools import product
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -486,35 +485,6 @@ def test_metadata_routing_in_pipeline_and_grid_search(rng: np.random.Generator) 
 # --------------------------------------------------------------------------- #
 
 
-@pytest.fixture(scope="module")
-def compas(shared_data: Path) -> pd.DataFrame:
-    path = shared_data / "compas" / "compas-scores-two-years.csv"
-    if not path.is_file():
-        pytest.skip(f"{path} is absent")
-    raw = pd.read_csv(path)
-    keep = (
-        raw.days_b_screening_arrest.between(-30, 30)
-        & (raw.is_recid != -1)
-        & (raw.c_charge_degree != "O")
-        & (raw.score_text != "N/A")
-    )
-    return raw[keep].reset_index(drop=True)
-
-
-def _adult(shared_data: Path, name: str) -> pd.DataFrame:
-    path = shared_data / "adult" / name
-    if not path.is_file():
-        pytest.skip(f"{path} is absent")
-    df = pd.read_csv(path, skipinitialspace=True)
-    df["income"] = df.pop("Y").str.rstrip(".").eq(">50K").astype(int)
-    return df
-
-
-@pytest.fixture(scope="module")
-def adult(shared_data: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return _adult(shared_data, "adult.data"), _adult(shared_data, "adult.test")
-
-
 def _selection_rates(y_true: np.ndarray, y_pred: np.ndarray, sex: np.ndarray) -> dict[str, float]:
     result = group_metrics(y_true, y_pred, sensitive_features=pd.Series(sex, name="sex"))
     frame = result.metrics.to_frame()
@@ -543,10 +513,10 @@ def test_reweighing_narrows_the_demographic_parity_gap_on_adult(
         ("reweighed", ReweighingClassifier(LogisticRegression(max_iter=2000))),
     ]:
         if name == "plain":
-            clf.fit(A, train.income)
+            clf.fit(A, train.Y)
         else:
-            clf.fit(A, train.income, sensitive_features=train.sex)
-        rates = _selection_rates(test.income.to_numpy(), clf.predict(B), test.sex.to_numpy())
+            clf.fit(A, train.Y, sensitive_features=train.sex)
+        rates = _selection_rates(test.Y.to_numpy(), clf.predict(B), test.sex.to_numpy())
         gaps[name] = rates["Male"] - rates["Female"]
     # Seen: plain 0.179 (0.253 vs 0.075), reweighed 0.080 (0.206 vs 0.126).
     assert 0 < gaps["reweighed"] < 0.75 * gaps["plain"]
@@ -602,14 +572,14 @@ def test_two_group_weights_equal_aif360_classic(
     np.testing.assert_allclose(reweighing_weights(y, caucasian), w_aif, rtol=1e-12, atol=0)
     train, _ = adult
     male = (train.sex == "Male").to_numpy()
-    y = train.income.to_numpy()
+    y = train.Y.to_numpy()
     w_aif = _aif360_two_groups(y, male)
     np.testing.assert_allclose(reweighing_weights(y, train.sex), w_aif, rtol=1e-12, atol=0)
     # With prior instance weights (Adult's fnlwgt), both weight the frequencies.
     aif = pytest.importorskip("aif360.sklearn.preprocessing")
     X = train[["sex", "age"]].set_index("sex", drop=False)
     _, w_aif = aif.Reweighing(prot_attr="sex").fit_transform(
-        X, train.income.set_axis(X.index), sample_weight=train.fnlwgt.to_numpy()
+        X, train.Y.set_axis(X.index), sample_weight=train.fnlwgt.to_numpy()
     )
-    w = reweighing_weights(train.income, train.sex, sample_weight=train.fnlwgt)
+    w = reweighing_weights(train.Y, train.sex, sample_weight=train.fnlwgt)
     np.testing.assert_allclose(w, w_aif, rtol=1e-12, atol=0)

@@ -150,7 +150,7 @@ def test_four_fifths_verdicts(classification_audit: AuditResult, pages: dict[str
 
 
 def test_hostile_group_label_is_escaped(
-    pages: dict[str, str], hostile_labels: tuple[str, str]
+    pages: dict[str, str], hostile_labels: tuple[str, str], classification_audit: AuditResult
 ) -> None:
     HOSTILE, AMPERSAND = hostile_labels
     page = pages["classification_audit"]
@@ -158,8 +158,10 @@ def test_hostile_group_label_is_escaped(
     assert "<script>alert" not in page
     assert _e(HOSTILE) in page
     assert _e(AMPERSAND) in page
-    # Every <script> in the page is one of ours: the bundle and one per chart.
-    n_charts = 2 * len(set(page_groupings(page)))
+    # Every <script> in the page is one of ours: the bundle and one per chart (two per
+    # grouping, and the mitigation section's trade-off chart).
+    assert classification_audit.mitigation is not None
+    n_charts = 2 * len(set(page_groupings(page))) + 1
     assert page.count("<script") == 1 + n_charts
 
 
@@ -204,7 +206,8 @@ def test_one_chart_pair_per_grouping(
     groupings = list(dict.fromkeys(classification_audit.metrics.groups.grouping))
     for k in range(len(groupings)):
         assert f'id="rates-{k}"' in page and f'id="gaps-{k}"' in page
-    assert page.count('class="plotly-graph-div"') == 2 * len(groupings)
+    assert 'id="mitigation-chart"' in page
+    assert page.count('class="plotly-graph-div"') == 2 * len(groupings) + 1
 
 
 def test_sections_in_order(pages: dict[str, str]) -> None:

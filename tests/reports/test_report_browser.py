@@ -83,9 +83,10 @@ def test_report_renders_offline(
     paths = write_report(result, tmp_path)
     page, seen = _open(browser, paths.html)
     try:
-        n_groupings = len(set(result.metrics.groups.grouping))
-        assert page.locator(".plotly-graph-div").count() == 2 * n_groupings
-        assert page.locator(".plot-container").count() == 2 * n_groupings
+        # Two charts per grouping, and the mitigation section's (classification).
+        n_charts = 2 * len(set(result.metrics.groups.grouping)) + (result.mitigation is not None)
+        assert page.locator(".plotly-graph-div").count() == n_charts
+        assert page.locator(".plot-container").count() == n_charts
         # Every chart drew its points and error bars.
         for div in page.locator(".plotly-graph-div").all():
             assert div.locator(".scatterlayer .point").count() > 0

@@ -20,10 +20,11 @@ from seawall._validation import (
     to_binary,
     to_float,
 )
-from seawall.audit._associations import AuditAssociations, run_associations
+from seawall.audit._associations import AuditAssociations, choose_context, run_associations
 from seawall.audit._findings import describe_findings, four_fifths
 from seawall.audit._fingerprint import data_fingerprint, environment_versions
 from seawall.audit._gates import Gate, evaluate_gates, parse_gate
+from seawall.audit._mitigation import AuditMitigation, run_mitigation
 from seawall.audit._result import AuditParameters, AuditResult
 from seawall.exceptions import DataValidationError, InvalidParameterError
 from seawall.metrics import (
@@ -132,6 +133,7 @@ def audit(
     random_state: int = 0,
     associations: bool = True,
     association_depth: int = 2,
+    mitigation: bool = True,
     source: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> AuditResult:
@@ -193,6 +195,13 @@ def audit(
         pairs of columns, fast on wide data (the number of contexts grows with
         the number of columns to this power) and findings easy to read;
         ``seawall investigate`` searches deeper.
+    mitigation : bool, default=True
+        For classification, say what remedies would do: fit each on one half of
+        the rows and judge it on the other (``AuditResult.mitigation``, see
+        :mod:`seawall.mitigation`): threshold post-processing of the scores
+        (with ``score``), and reweighing and disparate-impact repair on a
+        stand-in model retrained on the other columns. None when False or for
+        regression; no gate looks at it.
     source : str or Path, optional
         The file the data was read from; its SHA-256 is recorded.
     progress : callable, optional
@@ -253,6 +262,8 @@ def audit(
     seed = check_seed(random_state, "random_state", caller)
     if not isinstance(associations, bool | np.bool_):
         raise param_error("associations", caller, "a bool", associations)
+    if not isinstance(mitigation, bool | np.bool_):
+        raise param_error("mitigation", caller, "a bool", mitigation)
     depth = int(
         check_real(association_depth, "association_depth", caller, low=1, high=4, integer=True)
     )
@@ -331,6 +342,19 @@ def audit(
             max_depth=depth,
             random_state=seed,
         )
+    remedies: AuditMitigation | None = None
+    if mitigation and task_ == "classification":
+        step("trying remedies: post-processing, reweighing, repair")
+        remedies = run_mitigation(
+            frame,
+            choose_context(frame, used)[0],
+            y_true,
+            y_pred,
+            None if score is None else to_float(frame[score], f"the score column {score!r}"),
+            frame[sens[0]],
+            confidence_level=level,
+            random_state=seed,
+        )
     step("fingerprinting the data")
     versions = environment_versions()
     return AuditResult(
@@ -354,6 +378,7 @@ def audit(
             gates=tuple(str(g) for g in parsed),
             associations=bool(associations),
             association_depth=depth,
+            mitigation=bool(mitigation),
         ),
         fingerprint=data_fingerprint(frame, used),
         source=str(source) if source is not None else None,
@@ -362,4 +387,5 @@ def audit(
         versions=tuple(versions.items()),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         associations=section,
+        mitigation=remedies,
     )

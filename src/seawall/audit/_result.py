@@ -8,6 +8,7 @@ from typing import Any
 from seawall.audit._associations import AuditAssociations
 from seawall.audit._findings import Finding, FourFifths
 from seawall.audit._gates import GateResult
+from seawall.audit._mitigation import AuditMitigation
 from seawall.metrics import GroupMetrics
 
 __all__ = ["AuditParameters", "AuditResult"]
@@ -47,6 +48,8 @@ class AuditParameters:
         Whether the associations section was asked for.
     association_depth : int
         The most conditions in a context of that section.
+    mitigation : bool
+        Whether the mitigation section was asked for.
     """
 
     label: str
@@ -64,6 +67,7 @@ class AuditParameters:
     gates: tuple[str, ...]
     associations: bool = True
     association_depth: int = 2
+    mitigation: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """The parameters as JSON-safe primitives.
@@ -89,6 +93,7 @@ class AuditParameters:
             "gates": list(self.gates),
             "associations": self.associations,
             "association_depth": self.association_depth,
+            "mitigation": self.mitigation,
         }
 
 
@@ -124,6 +129,10 @@ class AuditResult:
         Weak slices, error disparities and output associations over the data's
         other columns, or why they were skipped; None when not asked for. No
         gate looks at them.
+    mitigation : AuditMitigation or None
+        What threshold post-processing, reweighing and disparate-impact repair
+        would do (classification); None when not asked for or for regression.
+        No gate looks at it.
     """
 
     metrics: GroupMetrics
@@ -138,6 +147,7 @@ class AuditResult:
     versions: tuple[tuple[str, str], ...]
     created: str
     associations: AuditAssociations | None = None
+    mitigation: AuditMitigation | None = None
 
     @property
     def passed(self) -> bool:
@@ -171,4 +181,5 @@ class AuditResult:
             "findings": [f.to_dict() for f in self.findings],
             "metrics": self.metrics.to_dict(),
             "associations": None if self.associations is None else self.associations.to_dict(),
+            "mitigation": None if self.mitigation is None else self.mitigation.to_dict(),
         }

@@ -115,6 +115,13 @@ def _parse_reference(values: tuple[str, ...]) -> dict[str, str]:
     help="The most conditions in a context of the associations section.",
 )
 @click.option(
+    "--mitigation/--no-mitigation",
+    default=True,
+    show_default=True,
+    help="Say what threshold post-processing, reweighing and disparate-impact repair would "
+    "do (classification; never affects the gates).",
+)
+@click.option(
     "--out",
     "out_dir",
     required=True,
@@ -139,6 +146,7 @@ def audit_command(
     seed: int,
     associations: bool,
     association_depth: int,
+    mitigation: bool,
     out_dir: Path,
 ) -> None:
     """Audit a model's decisions in DATA (CSV or Parquet) for group fairness.
@@ -147,7 +155,10 @@ def audit_command(
     number with its interval and p-value, the parameters, the seed and a
     fingerprint of the data). Unless --no-associations is given, the other
     columns of DATA are searched for weak slices, error disparities and output
-    associations (shown in both files; they never fail a gate). Exits 1 when a
+    associations (shown in both files; they never fail a gate), and unless
+    --no-mitigation is given, each remedy (threshold post-processing of --score,
+    reweighing, disparate-impact repair) is fitted on half the rows and judged
+    on the other half. Exits 1 when a
     --fail-on gate fails, 2 on bad input, 0 otherwise.
 
     \b
@@ -159,7 +170,7 @@ def audit_command(
 
     reference = _parse_reference(references)
     console = Console(stderr=True)
-    with progress_steps(console, 7) as advance:
+    with progress_steps(console, 8) as advance:
         advance(f"reading {data}")
         frame = read_table(data)
         result = run_audit(
@@ -179,6 +190,7 @@ def audit_command(
             random_state=seed,
             associations=associations,
             association_depth=association_depth,
+            mitigation=mitigation,
             source=data,
             progress=advance,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,13 +17,19 @@ from rich.console import Console
 from seawall.associations import Investigation, discover_labels
 from seawall.audit import AuditResult, audit
 from seawall.cli._errors import reports_errors
-from seawall.cli._render import print_audit_summary, print_investigation_summary, progress_steps
+from seawall.cli._render import (
+    print_audit_summary,
+    print_investigation_summary,
+    print_remedy,
+    progress_steps,
+)
 from seawall.datasets import make_health, make_lending, make_tagging
 
 if TYPE_CHECKING:
+    from seawall.mitigation import RepairEffect
     from seawall.reports import ReportPaths
 
-__all__ = ["Story", "demo_command", "run_story", "run_tagging_story"]
+__all__ = ["Story", "StoryRun", "demo_command", "repair_story", "run_story", "run_tagging_story"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +56,9 @@ class Story:
         The deployment gates.
     model : str
         ``"logistic"`` or ``"boosting"``.
+    remedy : str
+        What the demo shows repairing it: ``"repair"`` (the model retrained on
+        repaired features) or ``"threshold"`` (its scores post-processed).
     """
 
     name: str
@@ -60,6 +70,17 @@ class Story:
     sensitive: tuple[str, ...]
     gates: tuple[str, ...]
     model: str
+    remedy: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRun:
+    """A story's data, model and audit."""
+
+    audit: AuditResult
+    train: pd.DataFrame
+    test: pd.DataFrame
+    model: object
 
 
 STORIES = (
@@ -80,6 +101,7 @@ STORIES = (
         sensitive=("income_group", "region"),
         gates=("disparate_impact<0.8", "equal_opportunity_difference>0.1"),
         model="logistic",
+        remedy="repair",
     ),
     Story(
         name="health",
@@ -91,6 +113,7 @@ STORIES = (
         sensitive=("age_group", "sex"),
         gates=("error_rate_ratio<0.8", "auc_difference>0.05"),
         model="boosting",
+        remedy="threshold",
     ),
 )
 
@@ -114,9 +137,7 @@ def _model(story: Story, seed: int) -> object:
     return make_pipeline(prep, HistGradientBoostingClassifier(random_state=seed))
 
 
-def run_story(
-    story: Story, n_samples: int, seed: int, advance: Callable[[str], None]
-) -> tuple[AuditResult, pd.DataFrame]:
+def run_story(story: Story, n_samples: int, seed: int, advance: Callable[[str], None]) -> StoryRun:
     """Generate a story's data, train its model on 70%, and audit the other 30%.
 
     Parameters
@@ -132,8 +153,9 @@ def run_story(
 
     Returns
     -------
-    AuditResult, pandas.DataFrame
-        The audit and the audited test rows with their predictions.
+    StoryRun
+        The audit, the training rows, the audited test rows with their
+        predictions, and the fitted model.
     """
     advance(f"{story.name}: generating {n_samples:,} rows")
     data = story.make(n_samples, random_state=seed)
@@ -158,7 +180,49 @@ def run_story(
         gates=story.gates,
         random_state=seed,
     )
-    return result, test_df
+    return StoryRun(result, train_df, test_df, model)
+
+
+def repair_story(story: Story, run: StoryRun, seed: int) -> RepairEffect:
+    """Retrain the story's model on features repaired for its first sensitive attribute.
+
+    Feldman et al.'s repair at level 1 is fitted on the training rows (numeric
+    features; categorical ones repaired by proportions) and applied to the
+    test rows; the model is retrained on each version and judged on the test rows.
+
+    Parameters
+    ----------
+    story : Story
+        The story.
+    run : StoryRun
+        Its data and model.
+    seed : int
+        Seed of the repair's tie-breaking.
+
+    Returns
+    -------
+    RepairEffect
+        Disparate impact and accuracy before and after, with intervals.
+    """
+    from sklearn.base import clone
+
+    from seawall.mitigation import DisparateImpactRemover, repair_effect
+
+    features, sensitive = list(story.features), story.sensitive[0]
+    return repair_effect(
+        clone(run.model),
+        run.train[features],
+        run.train[story.label],
+        run.test[features],
+        run.test[story.label],
+        sensitive_train=run.train[sensitive],
+        sensitive_test=run.test[sensitive],
+        remover=DisparateImpactRemover(
+            categorical="proportions",
+            categorical_features=list(story.categorical),
+            random_state=seed,
+        ),
+    )
 
 
 @click.command("demo")
@@ -201,12 +265,21 @@ def demo_command(out_dir: Path, rows: int, seed: int) -> None:
     start = time.perf_counter()
     for story in STORIES:
         console.rule(f"[bold]{story.title}")
-        with progress_steps(Console(stderr=True), 4) as advance:
-            result, test_df = run_story(story, rows, seed, advance)
+        with progress_steps(Console(stderr=True), 5) as advance:
+            run = run_story(story, rows, seed, advance)
+            effect = None
+            if story.remedy == "repair":
+                advance(f"{story.name}: retraining the model on repaired features")
+                effect = repair_story(story, run, seed)
             advance(f"{story.name}: writing the report")
-            paths = write_report(result, out_dir / story.name)
-            test_df.to_csv(out_dir / story.name / "predictions.csv", index=False)
-        print_audit_summary(console, result, paths.html, paths.json)
+            paths = write_report(run.audit, out_dir / story.name)
+            run.test.to_csv(out_dir / story.name / "predictions.csv", index=False)
+            if effect is not None:
+                (out_dir / story.name / "repair.json").write_text(
+                    json.dumps(effect.to_dict(), indent=2, allow_nan=False), encoding="utf-8"
+                )
+        print_audit_summary(console, run.audit, paths.html, paths.json)
+        print_remedy(console, story.remedy, run.audit, effect)
     console.rule("[bold]Image tagging: a rare offensive tag for one group, in one context")
     with progress_steps(Console(stderr=True), 3) as advance:
         tagging, paths = run_tagging_story(out_dir / "tagging", rows, seed, advance)

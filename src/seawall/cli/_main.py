@@ -8,6 +8,7 @@ from seawall._version import __version__
 from seawall.cli._audit import audit_command
 from seawall.cli._demo import demo_command
 from seawall.cli._investigate import investigate_command
+from seawall.cli._repair import repair_command
 
 __all__ = ["cli", "main"]
 
@@ -24,6 +25,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 cli.add_command(audit_command)
 cli.add_command(demo_command)
 cli.add_command(investigate_command)
+cli.add_command(repair_command)
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -13,11 +14,16 @@ from rich.table import Table
 
 from seawall.associations import Investigation
 from seawall.audit import AuditResult
+from seawall.metrics import Estimate
+
+if TYPE_CHECKING:
+    from seawall.mitigation import RepairEffect
 
 __all__ = [
     "association_line",
     "print_audit_summary",
     "print_investigation_summary",
+    "print_remedy",
     "progress_steps",
 ]
 
@@ -233,3 +239,55 @@ def print_investigation_summary(
             highlight=False,
         )
     console.print(f"Report:   {html}\nFindings: {json}", highlight=False)
+
+
+def _estimate(e: Estimate) -> str:
+    return _interval(e.value, e.lower, e.upper)
+
+
+def print_remedy(
+    console: Console, remedy: str, result: AuditResult, effect: RepairEffect | None
+) -> None:
+    """One line on what a remedy did: a retrained model's repair, or the scores post-processed.
+
+    Parameters
+    ----------
+    console : rich.console.Console
+        Where to print.
+    remedy : {"repair", "threshold"}
+        Which remedy the story shows.
+    result : AuditResult
+        The story's audit (its mitigation section holds the post-processing).
+    effect : RepairEffect or None
+        The repair's effect on the retrained model (for ``"repair"``).
+    """
+    if remedy == "repair" and effect is not None:
+        cost = 100 * (effect.accuracy_before.value - effect.accuracy_after.value)
+        console.print(
+            f"[bold]Repaired[/bold] (Feldman et al., repair level {effect.repair_level:g}; "
+            f"{effect.estimator} retrained on the repaired features): disparate impact "
+            f"{_estimate(effect.disparate_impact_before)} → "
+            f"{_estimate(effect.disparate_impact_after)}; accuracy "
+            f"{_estimate(effect.accuracy_before)} → {_estimate(effect.accuracy_after)} "
+            f"({cost:.1f} points lost).",
+            highlight=False,
+        )
+        return
+    section = result.mitigation
+    if remedy != "threshold" or section is None:
+        return
+    before = next(o for o in section.outcomes if o.remedy == "none" and o.model == "audited")
+    after = next(
+        (o for o in section.outcomes if o.setting == "equal_opportunity"),
+        None,
+    )
+    if after is None:
+        return
+    console.print(
+        f"[bold]Post-processed[/bold] (Hardt et al., equal opportunity; thresholds fitted on "
+        f"{section.n_fit:,} audited rows, judged on the other {section.n_eval:,}): TPR gap "
+        f"across the groups of {escape(section.sensitive)} {_estimate(before.tpr_gap)} → "
+        f"{_estimate(after.tpr_gap)}; accuracy {_estimate(before.accuracy)} → "
+        f"{_estimate(after.accuracy)}.",
+        highlight=False,
+    )

@@ -24,7 +24,10 @@ features but none of the effects, so that a method's false discoveries can be co
 Every planted effect is described by a :class:`PlantedEffect`: its kind, context,
 group, size and the share of rows it covers.
 
-All are deterministic given ``random_state``, vectorised, and return
+Two readers load public data sets from a folder the user has (nothing is
+downloaded): :func:`load_compas` (ProPublica's filter) and :func:`load_adult`.
+
+The generators are deterministic given ``random_state``, vectorised, and return
 ``pandas.DataFrame`` frames with string (not categorical) group columns.
 """
 
@@ -33,6 +36,7 @@ from __future__ import annotations
 from seawall.datasets._health import make_health
 from seawall.datasets._lending import make_lending
 from seawall.datasets._planted import PlantedData, PlantedEffect, PlantedTags
+from seawall.datasets._public import load_adult, load_compas
 from seawall.datasets._slices import make_slices
 from seawall.datasets._tagging import make_tagging
 
@@ -40,6 +44,8 @@ __all__ = [
     "PlantedData",
     "PlantedEffect",
     "PlantedTags",
+    "load_adult",
+    "load_compas",
     "make_health",
     "make_lending",
     "make_slices",

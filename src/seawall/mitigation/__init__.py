@@ -10,7 +10,11 @@ them from the columns of ``X`` named by ``sensitive_column``:
   and :func:`repair_effect` shows what the repair does to a retrained model;
 * :class:`Reweighing` and :func:`reweighing_weights`: Kamiran and Calders'
   weights that make group and label independent, and
-  :class:`ReweighingClassifier`, which fits any classifier with them.
+  :class:`ReweighingClassifier`, which fits any classifier with them;
+* :class:`ThresholdPostprocessor`: Hardt, Price and Srebro's per-group
+  thresholds (randomised where needed) on a model's scores, under equal
+  opportunity, equalized odds or demographic parity, exported as a readable
+  :class:`ThresholdTable`.
 
 Examples
 --------
@@ -26,15 +30,20 @@ from seawall.mitigation._remover import DisparateImpactRemover
 from seawall.mitigation._repair_effect import RepairEffect, repair_effect
 from seawall.mitigation._reweighing import Reweighing, ReweighingTable, reweighing_weights
 from seawall.mitigation._reweighing_classifier import ReweighingClassifier
+from seawall.mitigation._threshold_table import GroupThreshold, ThresholdTable
+from seawall.mitigation._thresholds import ThresholdPostprocessor
 
 __all__ = [
     "Certification",
     "CertificationTest",
     "DisparateImpactRemover",
+    "GroupThreshold",
     "RepairEffect",
     "Reweighing",
     "ReweighingClassifier",
     "ReweighingTable",
+    "ThresholdPostprocessor",
+    "ThresholdTable",
     "certify",
     "repair_effect",
     "reweighing_weights",

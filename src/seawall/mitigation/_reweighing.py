@@ -26,15 +26,15 @@ from typing import Any, Self
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils import Tags
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from seawall._json import json_value
-from seawall._validation import check_lengths, module_of, param_error, to_1d, to_weights
+from seawall._validation import check_lengths, to_weights
 from seawall.exceptions import DataValidationError, InvalidParameterError
-from seawall.mitigation._sensitive import GroupEncoder, SensitiveColumn, split_sensitive
+from seawall.mitigation._inputs import as_array_like, check_labels, n_rows, split_features
+from seawall.mitigation._sensitive import GroupEncoder, SensitiveColumn
 
 __all__ = ["Reweighing", "ReweighingTable", "reweighing_weights"]
 
@@ -180,64 +180,13 @@ class ReweighingTable:
 
 
 # --------------------------------------------------------------------------- #
-# input
+# fitting
 # --------------------------------------------------------------------------- #
-
-
-_TABLE_MODULES = frozenset({"pandas", "polars", "pyarrow"})
-
-
-def _array_like(x: Any) -> Any:
-    """An object that only offers ``__array__`` (not a frame, Series or Arrow array) as numpy."""
-    known = isinstance(x, np.ndarray | list | tuple) or sparse.issparse(x)
-    if x is None or known or module_of(x) in _TABLE_MODULES or not hasattr(x, "__array__"):
-        return x
-    return np.asarray(x)
 
 
 def _scalar(v: object) -> object:
     """A numpy scalar as a Python one, for messages (``7``, not ``np.int64(7)``)."""
     return v.item() if isinstance(v, np.generic) else v
-
-
-def check_2d(X: Any, caller: str) -> Any:
-    """``X`` (array-likes that only offer ``__array__`` as numpy), refusing 1-D input."""
-    X = _array_like(X)
-    if not sparse.issparse(X) and np.ndim(X) != 2:
-        raise DataValidationError(
-            f"{caller}: X must be 2-D (n_samples, n_features); got {np.ndim(X)} dimension(s). "
-            "Reshape your data with X.reshape(-1, 1) for a single feature or "
-            "X.reshape(1, -1) for a single sample."
-        )
-    return X
-
-
-def check_labels(y: object, caller: str) -> np.ndarray[Any, Any]:
-    """Class labels as a 1-D array; refuses missing values and continuous targets."""
-    if y is None:
-        raise DataValidationError(
-            f"{caller} requires y to be passed, but the target y is None; pass the class "
-            "labels, one per row."
-        )
-    arr = to_1d(_array_like(y), "y")
-    if arr.dtype.kind == "c":
-        raise DataValidationError(
-            f"{caller}: y holds complex numbers. Complex data not supported; pass class labels."
-        )
-    missing = pd.isna(arr)
-    if missing.any():
-        raise DataValidationError(
-            f"{caller}: y has {int(missing.sum())} missing value(s), the first at row "
-            f"{int(np.flatnonzero(missing)[0])}; every row needs a class label."
-        )
-    if arr.dtype.kind == "f" and not np.array_equal(arr, np.round(arr)):
-        raise DataValidationError(
-            f"{caller}: Unknown label type: y looks continuous (non-integer floats such as "
-            f"{float(arr[arr != np.round(arr)][0])!r}); reweighing needs class labels."
-        )
-    if arr.dtype.kind not in "biufUSO":
-        raise DataValidationError(f"{caller}: y must hold class labels; got dtype {arr.dtype}.")
-    return arr
 
 
 def fit_cells(
@@ -254,7 +203,7 @@ def fit_cells(
         raise InvalidParameterError(
             f"{caller}: no protected attribute; pass sensitive_features= (one value per row)."
         )
-    sw = to_weights(_array_like(sample_weight), n)
+    sw = to_weights(as_array_like(sample_weight), n)
     encoder, group = GroupEncoder.fit(sensitive_features, n, caller)
     try:
         classes, label = np.unique(arr, return_inverse=True)
@@ -336,49 +285,6 @@ def reweighing_weights(
 # --------------------------------------------------------------------------- #
 # estimators
 # --------------------------------------------------------------------------- #
-
-
-def split_features(
-    estimator: Any, X: Any, sensitive_features: object, caller: str, *, reset: bool
-) -> tuple[Any, object]:
-    """Check ``X``'s shape and feature names, then split off the sensitive column(s).
-
-    Returns ``X`` without the sensitive column(s) and the protected attribute(s).
-    ``X=None`` is allowed with ``sensitive_features`` and skips the feature checks.
-    """
-    column = estimator.sensitive_column
-    if X is None:
-        # Without X the attribute must come as sensitive_features (split_sensitive says so).
-        return split_sensitive(None, sensitive_features, column, caller)
-    X = check_2d(X, caller)
-    validate_data(estimator, X, reset=reset, skip_check_array=True)
-    if column is not None and np.shape(X)[1] == 0:
-        raise DataValidationError(
-            f"{caller}: X has 0 feature(s) (shape={np.shape(X)}) while a minimum of 1 is "
-            f"required: sensitive_column={column!r} must name a column of X."
-        )
-    if column is not None and sensitive_features is None and sparse.issparse(X):
-        # Column slicing of a sparse matrix: the sensitive values come out dense.
-        positions = [column] if isinstance(column, int | np.integer) else column
-        if isinstance(positions, str) or any(
-            not isinstance(c, int | np.integer) for c in positions
-        ):
-            raise param_error(
-                "sensitive_column", caller, "column position(s) for a sparse X", column
-            )
-        width = X.shape[1]
-        picked = [int(c) % width for c in positions if -width <= int(c) < width]
-        if len(picked) != len(positions):
-            raise param_error("sensitive_column", caller, f"positions in [0, {width})", column)
-        values = X.tocsc()[:, picked].toarray()
-        keep = np.setdiff1d(np.arange(width), picked)
-        return X.tocsr()[:, keep], values[:, 0] if values.shape[1] == 1 else values
-    return split_sensitive(X, sensitive_features, column, caller)
-
-
-def n_rows(X: Any) -> int:
-    """The number of rows of a 2-D array-like, DataFrame or sparse matrix."""
-    return int(np.shape(X)[0]) if not sparse.issparse(X) else int(X.shape[0])
 
 
 class Reweighing(BaseEstimator):  # type: ignore[misc]
@@ -539,7 +445,7 @@ class Reweighing(BaseEstimator):  # type: ignore[misc]
         arr = check_labels(y, caller)
         if rest is not None:
             check_lengths({"X": n_rows(rest), "y": arr.size})
-        sw = to_weights(_array_like(sample_weight), arr.size)
+        sw = to_weights(as_array_like(sample_weight), arr.size)
         group = self.encoder_.encode(sf, arr.size, caller)
         label = self._encode_classes(arr, caller)
         n_classes = self.classes_.size

@@ -15,18 +15,17 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone, is_classifier
 from sklearn.utils import Tags, get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from seawall._validation import check_lengths, param_error
-from seawall.exceptions import DataValidationError
-from seawall.mitigation._reweighing import (
-    FloatArray,
-    Reweighing,
-    check_2d,
+from seawall.mitigation._inputs import (
+    check_features,
+    check_features_left,
     check_labels,
     n_rows,
     split_features,
 )
+from seawall.mitigation._reweighing import FloatArray, Reweighing
 from seawall.mitigation._sensitive import SensitiveColumn
 
 __all__ = ["ReweighingClassifier"]
@@ -120,9 +119,7 @@ class ReweighingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator): 
         """``X`` without the sensitive column(s), after the feature-count check."""
         check_is_fitted(self)
         if self.sensitive_column is None:
-            X = check_2d(X, caller)
-            validate_data(self, X, reset=False, skip_check_array=True)
-            return X
+            return check_features(self, X, caller, reset=False)
         return split_features(self, X, None, caller, reset=False)[0]
 
     def fit(
@@ -167,11 +164,9 @@ class ReweighingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator): 
             )
         arr = check_labels(y, caller)
         rest, sf = split_features(self, X, sensitive_features, caller, reset=True)
-        if self.sensitive_column is not None and np.shape(rest)[1] == 0:
-            raise DataValidationError(
-                f"{caller}: X has {self.n_features_in_} feature(s), all of them in "
-                f"sensitive_column={self.sensitive_column!r}; nothing is left for the estimator."
-            )
+        if self.sensitive_column is not None:
+            column, width = self.sensitive_column, self.n_features_in_
+            check_features_left(rest, width, column, caller, purpose="for the estimator.")
         check_lengths({"X": n_rows(rest), "y": arr.size})
         self.reweighing_ = Reweighing()
         weights = self.reweighing_._fit_rows(arr, sf, sample_weight, caller)

@@ -19,10 +19,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from seawall._groups import combine_groups, to_group_columns
-from seawall._validation import module_of
+from seawall._validation import module_of, param_error
 from seawall.exceptions import DataValidationError, InvalidParameterError
 
-__all__ = ["GroupEncoder", "SensitiveColumn", "split_sensitive"]
+__all__ = ["GroupEncoder", "SensitiveColumn", "split_sensitive", "split_sensitive_sparse"]
 
 IntArray = npt.NDArray[np.intp]
 
@@ -119,6 +119,57 @@ def split_sensitive(
     keep = np.setdiff1d(np.arange(arr.shape[1]), positions)
     from_array = arr[:, positions[0]] if len(positions) == 1 else arr[:, positions]
     return arr[:, keep], from_array
+
+
+def split_sensitive_sparse(
+    X: Any, sensitive_column: SensitiveColumn, caller: str
+) -> tuple[Any, Any]:
+    """Split the sensitive column(s), named by position, off a sparse matrix.
+
+    The sparse counterpart of :func:`split_sensitive` for ``sensitive_column``
+    (``sensitive_features`` not given): column slicing of a sparse matrix.
+
+    Parameters
+    ----------
+    X : scipy sparse matrix or array of shape (n_samples, n_features)
+        The features.
+    sensitive_column : int or sequence of int
+        The positions of the columns that hold the protected attribute(s); they
+        are removed from the returned features.
+    caller : str
+        The estimator's method, for messages.
+
+    Returns
+    -------
+    X : scipy sparse matrix or array, CSR
+        ``X`` without the sensitive columns.
+    sensitive_features : ndarray of shape (n_samples,) or (n_samples, k)
+        The protected attribute(s), dense.
+
+    Raises
+    ------
+    InvalidParameterError
+        When a column is not a position, or not one of ``X``'s.
+
+    Examples
+    --------
+    >>> from scipy import sparse
+    >>> X = sparse.csr_array(np.array([[1.0, 0.0, 2.0], [0.0, 1.0, 0.0]]))
+    >>> rest, s = split_sensitive_sparse(X, 1, "fit")
+    >>> rest.toarray().tolist(), s.tolist()
+    ([[1.0, 2.0], [0.0, 0.0]], [0.0, 1.0])
+    """
+    column = sensitive_column
+    positions = _as_list(column)
+    if any(not isinstance(c, int | np.integer) for c in positions):
+        raise param_error("sensitive_column", caller, "column position(s) for a sparse X", column)
+    width = X.shape[1]
+    picked = [int(c) % width for c in positions if -width <= int(c) < width]
+    if len(picked) != len(positions):
+        raise param_error("sensitive_column", caller, f"positions in [0, {width})", column)
+    values = X.tocsc()[:, picked].toarray()
+    keep = np.setdiff1d(np.arange(width), picked)
+    return X.tocsr()[:, keep], values[:, 0] if values.shape[1] == 1 else values
 
 
 @dataclass(frozen=True, slots=True)

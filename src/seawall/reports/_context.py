@@ -11,6 +11,7 @@ from markupsafe import Markup
 from seawall.audit import AuditResult
 from seawall.metrics import SAME_TEST, GroupMetrics
 from seawall.reports._audit_associations import associations_context
+from seawall.reports._audit_mitigation import mitigation_context
 from seawall.reports._charts import PALETTE, disparity_chart, figure_html, rate_chart
 from seawall.reports._command import DATA_PLACEHOLDER, OUT_PLACEHOLDER, audit_command
 from seawall.reports._format import DASH, fmt_level, fmt_p, interval
@@ -369,6 +370,7 @@ def report_context(result: AuditResult, title: str | None, plotly_js: str) -> di
         "groupings": _grouping_sections(m),
         "summary": _summary_rows(m),
         "associations": associations_context(result.associations),
+        "mitigation": mitigation_context(result.mitigation),
         "notes": _notes(m),
         "reproduce": _reproduce(result),
         "task": m.task,
