@@ -139,3 +139,22 @@ def test_off_for_regression_and_when_asked(data: pd.DataFrame) -> None:
     reg = data.assign(y=data["x2"] * 2.0, decision=data["x2"] * 1.9)
     res = audit(reg, label="y", prediction="decision", sensitive="group", associations=False)
     assert res.mitigation is None
+
+
+def test_the_command_line_sums_it_up(section: AuditMitigation, data: pd.DataFrame) -> None:
+    from seawall.cli._render import mitigation_line
+
+    res = audit(
+        data, label="y", prediction="decision", score="score", sensitive="group",
+        associations=False, n_bootstrap=0,
+    )  # fmt: skip
+    line = mitigation_line(res)
+    assert line is not None and line.startswith("Mitigation by group, fitted on 4,000 rows")
+    before = _outcome(section, "none", "", "audited").tpr_gap
+    assert f"TPR gap {before.value:.3f} [{before.lower:.3f}, {before.upper:.3f}] → " in line
+    assert "stand-in model retrained on repaired features" in line
+    off = audit(
+        data, label="y", prediction="decision", sensitive="group", associations=False,
+        mitigation=False, n_bootstrap=0,
+    )  # fmt: skip
+    assert mitigation_line(off) is None

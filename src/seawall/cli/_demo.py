@@ -20,7 +20,7 @@ from seawall.cli._errors import reports_errors
 from seawall.cli._render import (
     print_audit_summary,
     print_investigation_summary,
-    print_remedy,
+    print_repair,
     progress_steps,
 )
 from seawall.datasets import make_health, make_lending, make_tagging
@@ -279,7 +279,8 @@ def demo_command(out_dir: Path, rows: int, seed: int) -> None:
                     json.dumps(effect.to_dict(), indent=2, allow_nan=False), encoding="utf-8"
                 )
         print_audit_summary(console, run.audit, paths.html, paths.json)
-        print_remedy(console, story.remedy, run.audit, effect)
+        if effect is not None:
+            print_repair(console, effect)
     console.rule("[bold]Image tagging: a rare offensive tag for one group, in one context")
     with progress_steps(Console(stderr=True), 3) as advance:
         tagging, paths = run_tagging_story(out_dir / "tagging", rows, seed, advance)

@@ -23,7 +23,8 @@ __all__ = [
     "association_line",
     "print_audit_summary",
     "print_investigation_summary",
-    "print_remedy",
+    "mitigation_line",
+    "print_repair",
     "progress_steps",
 ]
 
@@ -129,9 +130,9 @@ def print_audit_summary(console: Console, result: AuditResult, html: Path, json:
         console.print(table)
         verdict = "[bold green]PASSED[/]" if result.passed else "[bold red]FAILED[/]"
         console.print(f"Gates: {verdict}")
-    line = association_line(result)
-    if line is not None:
-        console.print(escape(line), highlight=False)
+    for line in (association_line(result), mitigation_line(result)):
+        if line is not None:
+            console.print(escape(line), highlight=False)
     console.print(f"Report: {html}\nJSON:   {json}", highlight=False)
 
 
@@ -245,49 +246,68 @@ def _estimate(e: Estimate) -> str:
     return _interval(e.value, e.lower, e.upper)
 
 
-def print_remedy(
-    console: Console, remedy: str, result: AuditResult, effect: RepairEffect | None
-) -> None:
-    """One line on what a remedy did: a retrained model's repair, or the scores post-processed.
+def print_repair(console: Console, effect: RepairEffect) -> None:
+    """One line on a repair's effect on a retrained model.
 
     Parameters
     ----------
     console : rich.console.Console
         Where to print.
-    remedy : {"repair", "threshold"}
-        Which remedy the story shows.
-    result : AuditResult
-        The story's audit (its mitigation section holds the post-processing).
-    effect : RepairEffect or None
-        The repair's effect on the retrained model (for ``"repair"``).
+    effect : RepairEffect
+        Disparate impact and accuracy of the model retrained with and without the repair.
     """
-    if remedy == "repair" and effect is not None:
-        cost = 100 * (effect.accuracy_before.value - effect.accuracy_after.value)
-        console.print(
-            f"[bold]Repaired[/bold] (Feldman et al., repair level {effect.repair_level:g}; "
-            f"{effect.estimator} retrained on the repaired features): disparate impact "
-            f"{_estimate(effect.disparate_impact_before)} → "
-            f"{_estimate(effect.disparate_impact_after)}; accuracy "
-            f"{_estimate(effect.accuracy_before)} → {_estimate(effect.accuracy_after)} "
-            f"({cost:.1f} points lost).",
-            highlight=False,
-        )
-        return
-    section = result.mitigation
-    if remedy != "threshold" or section is None:
-        return
-    before = next(o for o in section.outcomes if o.remedy == "none" and o.model == "audited")
-    after = next(
-        (o for o in section.outcomes if o.setting == "equal_opportunity"),
-        None,
-    )
-    if after is None:
-        return
+    cost = 100 * (effect.accuracy_before.value - effect.accuracy_after.value)
     console.print(
-        f"[bold]Post-processed[/bold] (Hardt et al., equal opportunity; thresholds fitted on "
-        f"{section.n_fit:,} audited rows, judged on the other {section.n_eval:,}): TPR gap "
-        f"across the groups of {escape(section.sensitive)} {_estimate(before.tpr_gap)} → "
-        f"{_estimate(after.tpr_gap)}; accuracy {_estimate(before.accuracy)} → "
-        f"{_estimate(after.accuracy)}.",
+        f"[bold]Repaired[/bold] (Feldman et al., repair level {effect.repair_level:g}; "
+        f"{escape(effect.estimator)} retrained on the repaired features): disparate impact "
+        f"{_estimate(effect.disparate_impact_before)} → "
+        f"{_estimate(effect.disparate_impact_after)}; accuracy "
+        f"{_estimate(effect.accuracy_before)} → {_estimate(effect.accuracy_after)} "
+        f"({cost:.1f} points lost).",
         highlight=False,
+    )
+
+
+def mitigation_line(result: AuditResult) -> str | None:
+    """What the audit's remedies did, in a sentence; None without a mitigation section.
+
+    Parameters
+    ----------
+    result : AuditResult
+        The audit.
+
+    Returns
+    -------
+    str or None
+        Equal-opportunity post-processing of the scores (TPR gap and accuracy,
+        before and after) and full repair on the stand-in model (disparate
+        impact and accuracy), each on the judging half, with intervals.
+    """
+    section = result.mitigation
+    if section is None:
+        return None
+    by_key = {(o.remedy, o.setting, o.model): o for o in section.outcomes}
+    parts = []
+    before = by_key.get(("none", "", "audited"))
+    post = by_key.get(("threshold", "equal_opportunity", "audited"))
+    if before is not None and post is not None:
+        parts.append(
+            f"equal-opportunity thresholds move the TPR gap {_estimate(before.tpr_gap)} → "
+            f"{_estimate(post.tpr_gap)} (accuracy {before.accuracy.value:.3f} → "
+            f"{post.accuracy.value:.3f})"
+        )
+    plain = by_key.get(("none", "", "stand-in"))
+    full = by_key.get(("repair", "repair_level=1", "stand-in"))
+    if plain is not None and full is not None:
+        parts.append(
+            f"a stand-in model retrained on repaired features moves disparate impact "
+            f"{_estimate(plain.disparate_impact)} → {_estimate(full.disparate_impact)} "
+            f"(accuracy {plain.accuracy.value:.3f} → {full.accuracy.value:.3f})"
+        )
+    if not parts:
+        return None
+    return (
+        f"Mitigation by {section.sensitive}, fitted on {section.n_fit:,} rows and judged on "
+        f"the other {section.n_eval:,}: " + "; ".join(parts) + " (more in the report; no gate "
+        "looks at it)."
     )
