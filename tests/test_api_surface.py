@@ -68,6 +68,7 @@ PUBLIC = {
         "score_corpus",
         "threshold_curve",
     ],
+    "seawall.monitoring": ["Detection", "detect", "detect_period"],
     "seawall.mitigation": [
         "Certification",
         "CertificationTest",
