@@ -158,3 +158,33 @@ def test_the_command_line_sums_it_up(section: AuditMitigation, data: pd.DataFram
         mitigation=False, n_bootstrap=0,
     )  # fmt: skip
     assert mitigation_line(off) is None
+
+
+def test_a_remedy_that_cannot_fit_is_skipped_with_its_reason(data: pd.DataFrame) -> None:
+    # A third group of 40 rows, all negative: its TPR is undefined, so the
+    # post-processor refuses it; the audit goes on and says why.
+    tiny = data.iloc[:40].assign(group="c", y=0)
+    frame = pd.concat([data, tiny], ignore_index=True)
+    res = audit(
+        frame, label="y", prediction="decision", score="score", sensitive="group",
+        associations=False, n_bootstrap=0,
+    )  # fmt: skip
+    section = res.mitigation
+    assert section is not None
+    reasons = dict(section.skipped)
+    assert "threshold" in reasons and "'c'" in reasons["threshold"]
+    assert any(o.remedy == "repair" for o in section.outcomes)
+
+
+def test_too_few_rows_skip_the_section_with_a_reason(data: pd.DataFrame, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from seawall.reports import write_report
+
+    res = audit(
+        data.iloc[:150], label="y", prediction="decision", score="score", sensitive="group",
+        associations=False, n_bootstrap=0,
+    )  # fmt: skip
+    assert res.mitigation is not None and res.mitigation.outcomes == ()
+    [(remedy, why)] = res.mitigation.skipped
+    assert remedy == "all" and "150 rows can be split" in why
+    html = write_report(res, tmp_path).html.read_text(encoding="utf-8")
+    assert "Mitigation not tried: 150 rows can be split" in html

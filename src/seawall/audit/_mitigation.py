@@ -34,6 +34,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import special
 
+from seawall.exceptions import SeawallError
 from seawall.metrics import Estimate, group_metrics, wilson_interval
 
 __all__ = ["AuditMitigation", "MitigationOutcome", "run_mitigation"]
@@ -266,6 +267,16 @@ def run_mitigation(
     # so every group judged was seen by the remedies.
     splittable = (strata.map(strata.value_counts()) >= 2).to_numpy()
     rows = np.flatnonzero(splittable)
+    if rows.size < 2 * MIN_ROWS or np.unique(y_true).size < 2:
+        why = (
+            f"{rows.size:,} rows can be split (at least {2 * MIN_ROWS:,} are needed to fit "
+            f"remedies on one half and judge them on the other)"
+            if rows.size < 2 * MIN_ROWS
+            else "the label has a single value"
+        )
+        return AuditMitigation(
+            str(sensitive.name), tuple(features), 0, 0, (), (("all", why),), level, random_state
+        )
     fit_part, eval_idx = train_test_split(
         rows, test_size=0.5, random_state=random_state, stratify=strata.to_numpy()[rows]
     )
@@ -284,9 +295,14 @@ def run_mitigation(
     else:
         for constraint in ("equal_opportunity", "demographic_parity"):
             step(f"post-processing the scores ({constraint.replace('_', ' ')})")
-            post = ThresholdPostprocessor(constraint=constraint).fit(
-                scores[fit_idx], y_fit, sensitive_features=s_fit
-            )
+            try:
+                post = ThresholdPostprocessor(constraint=constraint).fit(
+                    scores[fit_idx], y_fit, sensitive_features=s_fit
+                )
+            except SeawallError as e:
+                # E.g. a group with one label in the fit half: its TPR is undefined.
+                skipped.append(("threshold", f"{constraint.replace('_', ' ')}: {e}"))
+                continue
             pred = post.predict(
                 scores[eval_idx], sensitive_features=s_eval, random_state=random_state
             )
@@ -324,9 +340,16 @@ def run_mitigation(
         )
         for repair_level in REPAIR_LEVELS[1:]:
             step(f"training the stand-in model on features repaired at level {repair_level}")
-            remover = DisparateImpactRemover(repair_level=repair_level, categorical="proportions")
+            remover = DisparateImpactRemover(
+                repair_level=repair_level, categorical="proportions", random_state=random_state
+            )
             remover.set_output(transform="pandas")
-            remover.fit(X_fit, sensitive_features=s_fit)
+            try:
+                remover.fit(X_fit, sensitive_features=s_fit)
+            except SeawallError as e:
+                # E.g. a group whose values of a feature are all missing.
+                skipped.append(("repair", str(e)))
+                break
             R_fit = remover.transform(X_fit, sensitive_features=s_fit)
             R_eval = remover.transform(X_eval, sensitive_features=s_eval)
             model = stand_in(_stand_in_features(R_fit, features))

@@ -14,6 +14,7 @@ from seawall.reports._format import Interval, fmt_level, interval
 __all__ = ["mitigation_chart", "mitigation_context"]
 
 _REMEDIES = {
+    "all": "Mitigation",
     "none": "No remedy",
     "threshold": "Threshold post-processing",
     "reweighing": "Reweighing",
@@ -160,7 +161,11 @@ def mitigation_context(section: AuditMitigation | None) -> dict[str, Any] | None
     features = ", ".join(section.features) or "none"
     return {
         "rows": [_row(o) for o in section.outcomes],
-        "chart": Markup(figure_html(mitigation_chart(section), "mitigation-chart")),
+        "chart": (
+            Markup(figure_html(mitigation_chart(section), "mitigation-chart"))
+            if section.outcomes
+            else None
+        ),
         "skipped": [{"remedy": _REMEDIES.get(r, r), "reason": why} for r, why in section.skipped],
         "intro": (
             f"What each remedy would do to the disparity between the groups of "
