@@ -4,6 +4,11 @@ Every kernel works on many series at once (vectorised over series, never a Pytho
 loop over them) and tolerates missing values (NaN). :func:`detect` learns each
 series' season, a robust causal baseline and scale, and scores every step with a
 calibrated tail probability, so one threshold serves the whole fleet.
+:func:`feature_drift` compares a current window with a reference, feature by
+feature (Kolmogorov–Smirnov, Wasserstein, PSI and Jensen–Shannon for numbers;
+chi-square, Cramér's V, PSI and Jensen–Shannon for categories), with the
+false-discovery rate controlled across features; :func:`summarize` keeps a
+window as mergeable count tables and :func:`summary_drift` compares summaries.
 
 Examples
 --------
@@ -20,7 +25,23 @@ Examples
 from __future__ import annotations
 
 from seawall.monitoring._detect import detect
+from seawall.monitoring._drift import feature_drift, summary_drift
+from seawall.monitoring._drift_result import DriftReport, FeatureDrift
+from seawall.monitoring._drift_sketch import CategoricalSketch, NumericSketch, WindowSummary
+from seawall.monitoring._drift_summarize import summarize
 from seawall.monitoring._period import detect_period
 from seawall.monitoring._result import Detection
 
-__all__ = ["Detection", "detect", "detect_period"]
+__all__ = [
+    "CategoricalSketch",
+    "Detection",
+    "DriftReport",
+    "FeatureDrift",
+    "NumericSketch",
+    "WindowSummary",
+    "detect",
+    "detect_period",
+    "feature_drift",
+    "summarize",
+    "summary_drift",
+]
