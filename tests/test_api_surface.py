@@ -74,6 +74,8 @@ PUBLIC = {
         "DriftReport",
         "FeatureDrift",
         "NumericSketch",
+        "StreamState",
+        "StreamingDetector",
         "WindowSummary",
         "detect",
         "detect_period",

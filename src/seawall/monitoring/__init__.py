@@ -4,6 +4,9 @@ Every kernel works on many series at once (vectorised over series, never a Pytho
 loop over them) and tolerates missing values (NaN). :func:`detect` learns each
 series' season, a robust causal baseline and scale, and scores every step with a
 calibrated tail probability, so one threshold serves the whole fleet.
+:class:`StreamingDetector` does the same one step at a time for all series at
+once, with a few hundred bytes of state per series, and scores exactly as
+:func:`detect` does.
 :func:`feature_drift` compares a current window with a reference, feature by
 feature (Kolmogorov–Smirnov, Wasserstein, PSI and Jensen–Shannon for numbers;
 chi-square, Cramér's V, PSI and Jensen–Shannon for categories), with the
@@ -31,6 +34,7 @@ from seawall.monitoring._drift_sketch import CategoricalSketch, NumericSketch, W
 from seawall.monitoring._drift_summarize import summarize
 from seawall.monitoring._period import detect_period
 from seawall.monitoring._result import Detection
+from seawall.monitoring._stream import StreamingDetector, StreamState
 
 __all__ = [
     "CategoricalSketch",
@@ -38,6 +42,8 @@ __all__ = [
     "DriftReport",
     "FeatureDrift",
     "NumericSketch",
+    "StreamState",
+    "StreamingDetector",
     "WindowSummary",
     "detect",
     "detect_period",

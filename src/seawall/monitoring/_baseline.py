@@ -17,7 +17,8 @@ times a small rate (the baseline is not contaminated); a lasting level shift kee
 every residual clipped, which inflates the scale geometrically and lets the level
 walk to the new value, after which it is the new normal. A missing value (NaN)
 leaves the state unchanged. Each step touches O(1) numbers per series (the level,
-the scale and one seasonal slot), which is what a streaming form keeps.
+the scale and one seasonal slot): :func:`baseline_step` is that step, shared by the
+batch and the streaming form.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ import numpy.typing as npt
 
 from seawall.monitoring._robust import MAD_TO_SIGMA, row_median
 
-__all__ = ["BaselineState", "huber_kappa", "initial_state", "run_baseline"]
+__all__ = ["BaselineState", "Rates", "baseline_step", "huber_kappa", "initial_state"]
 
 FloatArray = npt.NDArray[np.float64]
+Float32Array = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
@@ -52,8 +54,11 @@ class BaselineState:
     ----------
     level : ndarray of float64, shape (n_series,)
         The deseasonalised level.
-    season : ndarray of float64, shape (n_series, max_period)
+    season : ndarray of float32, shape (n_series, max_period)
         The seasonal offsets; a series with period ``P`` uses its first ``P`` slots.
+        Single precision halves the largest part of a streaming state (168 weekly
+        slots take 672 bytes); the offsets are rounded to about 7 significant
+        digits of the seasonal swing, far below any noise scale in practice.
     scale : ndarray of float64, shape (n_series,)
         The robust scale of the one-step-ahead residual.
     floor : ndarray of float64, shape (n_series,)
@@ -61,9 +66,72 @@ class BaselineState:
     """
 
     level: FloatArray
-    season: FloatArray
+    season: Float32Array
     scale: FloatArray
     floor: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class Rates:
+    """The constants of one step of the recursion (see the module docstring).
+
+    Attributes
+    ----------
+    level : float
+        ``level_rate``.
+    season : ndarray of float64, shape (n_series,)
+        ``season_rate * (1 - level_rate)``, and 0 for a series without season.
+    shrink, grow : float
+        ``1 - scale_rate`` and ``scale_rate / kappa``.
+    clip : float
+        Huber's clipping constant, in scales.
+    """
+
+    level: float
+    season: FloatArray
+    shrink: float
+    grow: float
+    clip: float
+
+    @classmethod
+    def make(
+        cls,
+        n_series: int,
+        level_rate: float,
+        season_rate: float,
+        scale_rate: float,
+        clip: float,
+        periods: IntArray,
+    ) -> Rates:
+        """Derive the constants from the user-facing rates.
+
+        Parameters
+        ----------
+        n_series : int
+            The number of series.
+        level_rate, season_rate, scale_rate, clip : float
+            As in :func:`seawall.monitoring.detect`.
+        periods : ndarray of int64, shape (n_series,)
+            The period of each series (``1`` for none).
+
+        Returns
+        -------
+        Rates
+            The constants.
+
+        Examples
+        --------
+        >>> Rates.make(2, 0.5, 0.2, 0.1, 2.0, np.array([1, 3])).season.tolist()
+        [0.0, 0.1]
+        """
+        season = np.where(periods[:n_series] > 1, season_rate * (1 - level_rate), 0.0)
+        return cls(
+            level=level_rate,
+            season=season,
+            shrink=1.0 - scale_rate,
+            grow=scale_rate / huber_kappa(clip),
+            clip=clip,
+        )
 
 
 def huber_kappa(clip: float) -> float:
@@ -111,7 +179,7 @@ def initial_state(X: FloatArray, periods: IntArray) -> BaselineState:
     Examples
     --------
     >>> st = initial_state(np.array([[0.0, 2.0, 0.0, 2.0, 0.0, 2.0]]), np.array([2]))
-    >>> st.level.tolist(), st.season.tolist()
+    >>> st.level.tolist(), st.season.tolist()  # season in float32
     ([1.0], [[-1.0, 1.0]])
     """
     n_series, n_init = X.shape
@@ -144,109 +212,73 @@ def initial_state(X: FloatArray, periods: IntArray) -> BaselineState:
         scale[rows] = np.where(scale[rows] > 0, scale[rows], mean_abs)
     floor = _REL_FLOOR * np.maximum(np.abs(level), 1.0) + _ABS_FLOOR
     scale = np.maximum(np.nan_to_num(scale), floor)
-    return BaselineState(level=level, season=season, scale=scale, floor=floor)
+    return BaselineState(level=level, season=season.astype(np.float32), scale=scale, floor=floor)
 
 
-def run_baseline(
-    Xt: FloatArray,
-    periods: IntArray,
+def baseline_step(
+    x: FloatArray,
+    missing: BoolArray | None,
     state: BaselineState,
-    *,
-    level_rate: float,
-    season_rate: float,
-    scale_rate: float,
-    clip: float,
-) -> tuple[FloatArray, FloatArray]:
-    """Run the robust recursion over every step; vectorised over series.
+    slots: IntArray,
+    rates: Rates,
+    base: FloatArray,
+    a: FloatArray,
+) -> None:
+    """Advance the robust recursion by one step for every series, in place.
 
-    Time-major on purpose: each step reads and writes contiguous rows. The kernel
-    assumes valid input: rates in [0, 1), ``clip > 0``, periods ``>= 1`` that fit
-    ``state.season``. ``state`` ends as the state after the last step (what a
-    streaming detector would carry on with).
+    The one tick of the recursion that :func:`seawall.monitoring.detect` loops over
+    and a streaming detector calls once per arriving step; the kernel assumes valid
+    input. It writes the step's baseline and standardised absolute residual, then
+    updates ``state`` (level, the seasonal slot in use and the scale).
 
     Parameters
     ----------
-    Xt : ndarray of float64, shape (n_steps, n_series)
-        The series, one column each, NaN where missing.
-    periods : ndarray of int64, shape (n_series,)
-        The period of each series; the phase of step ``t`` is ``t mod period``.
+    x : ndarray of float64, shape (n_series,)
+        The step's values; a missing value (see ``missing``) moves nothing.
+    missing : ndarray of bool, shape (n_series,), or None
+        Where ``x`` is NaN; ``None`` when nothing is missing.
     state : BaselineState
-        The state before step 0 (updated in place).
-    level_rate, season_rate, scale_rate : float
-        The smoothing rates of the level, the seasonal slots and the scale.
-    clip : float
-        Residuals are clipped at this many scales before they update the state.
-
-    Returns
-    -------
-    baselines : ndarray of float64, shape (n_steps, n_series)
-        The one-step-ahead baseline of each step (from steps before it).
-    scales : ndarray of float64, shape (n_steps, n_series)
-        The scale in force at each step (from steps before it).
+        The state before the step (updated in place).
+    slots : ndarray of intp, shape (n_series,)
+        The flat index into ``state.season`` of each series' slot for this step,
+        ``row * max_period + step mod period``.
+    rates : Rates
+        The smoothing constants.
+    base : ndarray of float64, shape (n_series,)
+        Output: the one-step-ahead baseline ``level + season[phase]``.
+    a : ndarray of float64, shape (n_series,)
+        Output: ``|x - base| / scale`` (NaN where missing), the residual to score.
 
     Examples
     --------
-    >>> X = np.array([[1.0, 1.2, 0.8, 1.0, 9.0, 1.1]])
-    >>> st = initial_state(X[:, :4], np.array([1]))
-    >>> base, scale = run_baseline(X.T.copy(), np.array([1]), st, level_rate=0.1,
-    ...                            season_rate=0.0, scale_rate=0.05, clip=2.0)
-    >>> bool(abs(base[5, 0] - 1.0) < 0.1)  # the spike at step 4 barely moved it
-    True
+    >>> st = initial_state(np.array([[1.0, 1.2, 0.8, 1.0]]), np.array([1]))
+    >>> rates = Rates.make(1, 0.1, 0.0, 0.05, 2.0, np.array([1]))
+    >>> base, a = np.empty(1), np.empty(1)
+    >>> baseline_step(np.array([9.0]), None, st, np.array([0]), rates, base, a)
+    >>> base.tolist(), bool(st.level[0] < 1.1)  # the spike barely moved the level
+    ([1.0], True)
     """
-    n_steps, n_series = Xt.shape
-    p_max = state.season.shape[1]
-    level, floor = state.level, state.floor
-    # The seasonal slot read at step t is the one written at step t - period: a
-    # delay line ``hist`` whose first p_max rows hold the starting slots. Each step
-    # then reads with one gather and writes one contiguous row.
-    hist = np.empty((p_max + n_steps, n_series))
-    ph = np.arange(p_max)
-    start_rows = p_max - periods[None, :] + ph[:, None]
-    cols = np.broadcast_to(np.arange(n_series), start_rows.shape)
-    fits = ph[:, None] < periods[None, :]
-    hist[start_rows[fits], cols[fits]] = state.season.T[fits]
-    flat = hist.reshape(-1)
-    read = (p_max - periods)[None, :] + np.arange(n_steps)[:, None]
-    read *= n_series
-    read += np.arange(n_series)[None, :]
-    missing: BoolArray = np.isnan(Xt)
-    any_missing = np.asarray(missing.any(axis=1), dtype=bool)
-    rate_s = np.where(periods > 1, season_rate * (1 - level_rate), 0.0)
-    shrink = 1.0 - scale_rate
-    grow = scale_rate / huber_kappa(clip)
-    base_t = np.empty((n_steps, n_series))
-    scale_t = np.empty((n_steps + 1, n_series))
-    scale_t[0] = state.scale
-    z = np.empty(n_series)
-    c = np.empty(n_series)
-    for t in range(n_steps):
-        seas = np.take(flat, read[t])
-        base = base_t[t]
-        scale = scale_t[t]
-        np.add(level, seas, out=base)
-        np.subtract(Xt[t], base, out=z)
-        z /= scale
-        np.minimum(z, clip, out=z)
-        np.maximum(z, -clip, out=z)
-        if any_missing[t]:
-            np.copyto(z, 0.0, where=missing[t])  # a missing step moves nothing
-        np.multiply(z, scale, out=c)
-        np.multiply(c, rate_s, out=hist[p_max + t])
-        hist[p_max + t] += seas
-        c *= level_rate
-        level += c
-        # s^2 <- s^2 ((1 - rate) + rate * z_c^2 / kappa)
-        z *= z
-        z *= grow
-        z += shrink
-        if any_missing[t]:
-            np.copyto(z, 1.0, where=missing[t])
-        np.sqrt(z, out=z)
-        np.multiply(scale, z, out=scale_t[t + 1])
-        np.maximum(scale_t[t + 1], floor, out=scale_t[t + 1])
-    state.scale[:] = scale_t[n_steps]
-    # The final slots: the last ``period`` rows written, by phase.
-    last = p_max + n_steps - periods[None, :] + ph[:, None]
-    phase = (n_steps - periods[None, :] + ph[:, None]) % periods[None, :]
-    state.season[cols[fits], phase[fits]] = hist[last[fits], cols[fits]]
-    return base_t, scale_t[:n_steps]
+    level, scale, season = state.level, state.scale, state.season.reshape(-1)
+    seas = season.take(slots)
+    np.add(level, seas, out=base)
+    np.subtract(x, base, out=a)
+    z = a / scale
+    np.abs(z, out=a)
+    np.clip(z, -rates.clip, rates.clip, out=z)
+    if missing is not None:
+        np.copyto(z, 0.0, where=missing)  # a missing step moves nothing
+    c = z * scale
+    # The slot is stored in the season's precision (float32): the batch and the
+    # stream both round here, so they stay equal.
+    season[slots] = rates.season * c + seas
+    c *= rates.level
+    level += c
+    # s^2 <- s^2 ((1 - rate) + rate * z_c^2 / kappa)
+    z *= z
+    z *= rates.grow
+    z += rates.shrink
+    if missing is not None:
+        np.copyto(z, 1.0, where=missing)
+    np.sqrt(z, out=z)
+    scale *= z
+    np.maximum(scale, state.floor, out=scale)

@@ -7,22 +7,16 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from seawall._validation import check_real, param_error
+from seawall._validation import check_real
 from seawall.exceptions import InsufficientDataError
-from seawall.monitoring._baseline import initial_state, run_baseline
-from seawall.monitoring._inputs import to_matrix, to_periods
-from seawall.monitoring._period import period_kernel
+from seawall.monitoring._inputs import Smoothing, to_matrix
 from seawall.monitoring._result import Detection
-from seawall.monitoring._score import calibrated_scores
+from seawall.monitoring._stream import MIN_OBSERVED, MIN_WARMUP, Ticker, start
 
 __all__ = ["MIN_WARMUP", "MIN_OBSERVED", "detect"]
 
 FloatArray = npt.NDArray[np.float64]
-
-#: The shortest warm-up (steps) that ``detect`` accepts.
-MIN_WARMUP = 16
-#: The fewest observed values a series needs in the first half of its warm-up.
-MIN_OBSERVED = 8
+BoolArray = npt.NDArray[np.bool_]
 
 
 def detect(
@@ -45,7 +39,9 @@ def detect(
     gives each step a baseline and scale from the steps before it, and the score is
     one minus the tail probability of the step's standardised residual under the
     series' own past residuals (:mod:`seawall.monitoring._score`). Every score at
-    step ``t`` depends only on steps ``<= t``.
+    step ``t`` depends only on steps ``<= t``: ``detect`` is a loop of the same
+    one-step kernel that :class:`~seawall.monitoring._stream.StreamingDetector`
+    runs per arriving step, so the two give identical scores.
 
     Parameters
     ----------
@@ -128,74 +124,30 @@ def detect(
         n_warm = int(
             check_real(warmup, "warmup", caller, low=MIN_WARMUP, high=n_steps, integer=True)
         )
-    rates = {
-        "level_rate": check_real(
-            level_rate, "level_rate", caller, low=0, high=1, low_open=True, high_open=True
-        ),
-        "season_rate": check_real(
-            season_rate, "season_rate", caller, low=0, high=1, high_open=True
-        ),
-        "scale_rate": check_real(
-            scale_rate, "scale_rate", caller, low=0, high=1, low_open=True, high_open=True
-        ),
-    }
-    k = check_real(clip, "clip", caller, low=0, low_open=True)
-    n_init = (n_warm + 1) // 2
-
-    # Series that cannot be learned are set aside (NaN results, a reason) so the
-    # others go on; they run through the kernels as zeros to keep them branch-free.
-    n_obs = (~np.isnan(X[:, :n_init])).sum(axis=1)
-    bad = n_obs < MIN_OBSERVED
-    reasons = ["" for _ in range(n_series)]
-    for i in np.flatnonzero(bad):
-        if np.isnan(X[i]).all():
-            reasons[i] = "all values are missing"
-        else:
-            reasons[i] = (
-                f"only {int(n_obs[i])} observed values in the first {n_init} steps "
-                f"(half the warm-up); at least {MIN_OBSERVED} are needed to learn a baseline"
-            )
-    if bad.any():
+    smoothing = Smoothing.check(level_rate, season_rate, scale_rate, clip, caller)
+    state, reasons, _ = start(X[:, :n_warm], period, caller)
+    bad = ~state.learned
+    if bad.any():  # series that cannot be learned run as zeros (NaN results)
         X = X.copy()
         X[bad] = 0.0
 
-    if period is None or (isinstance(period, str) and period == "auto"):
-        periods = period_kernel(X[:, :n_warm], min_period=2, max_period=n_warm // 2, min_acf=0.2)
-    else:
-        periods = to_periods(period, n_series, caller)
-        if periods.max() > n_warm // 2:
-            raise param_error(
-                "period",
-                caller,
-                f"at most warmup // 2 = {n_warm // 2} (a season must repeat in the warm-up; "
-                f"raise warmup)",
-                int(periods.max()),
-            )
-    periods = np.where(bad, 1, periods)
-
-    state = initial_state(X[:, :n_init], periods)
-    # The kernels run time-major: every step touches contiguous rows.
-    Xt = X.T.copy()  # never a view: it is overwritten below, and X may be the input
-    base_t, scale_t = run_baseline(
-        Xt,
-        periods,
-        state,
-        level_rate=rates["level_rate"],
-        season_rate=rates["season_rate"],
-        scale_rate=rates["scale_rate"],
-        clip=k,
-    )
-    Xt -= base_t
-    np.abs(Xt, out=Xt)
-    Xt /= scale_t
-    steps = np.arange(n_steps)
-    score_t = calibrated_scores(Xt, steps >= n_init)
+    # The same tick as the stream, time-major: every step reads contiguous rows.
+    ticker = Ticker(state, smoothing)
+    Xt = X.T.copy()
+    missing = np.isnan(Xt)
+    any_missing: BoolArray = np.asarray(missing.any(axis=1), dtype=bool)
+    score_t = np.empty((n_steps, n_series))
+    base_t = np.empty((n_steps, n_series))
+    scale_t = np.empty((n_steps, n_series))
+    for t in range(n_steps):
+        scale_t[t] = state.scale  # the scale in force at step t
+        ticker.tick(Xt[t], missing[t] if any_missing[t] else None, score_t[t], base_t[t])
     score_t[:n_warm] = np.nan
     scores, baselines, scales = (np.ascontiguousarray(m.T) for m in (score_t, base_t, scale_t))
     for arr in (scores, baselines, scales):
         arr[bad] = np.nan
-    periods = np.where(bad, 0, periods)
-    warm = np.broadcast_to(steps < n_warm, X.shape).copy()
+    periods = np.where(bad, 0, state.periods)
+    warm = np.broadcast_to(np.arange(n_steps) < n_warm, X.shape).copy()
     periods.setflags(write=False)
     for arr in (scores, baselines, scales, warm):
         arr.setflags(write=False)
@@ -205,5 +157,5 @@ def detect(
         scales=scales,
         periods=periods,
         warmup=warm,
-        reasons=tuple(reasons),
+        reasons=reasons,
     )

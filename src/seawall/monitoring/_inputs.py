@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
-from seawall._validation import param_error
+from seawall._validation import check_real, param_error
 from seawall.exceptions import DataValidationError
 
-__all__ = ["to_matrix", "to_periods"]
+__all__ = ["Smoothing", "to_matrix", "to_periods"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -108,3 +110,60 @@ def to_periods(period: object, n_series: int, caller: str) -> IntArray:
             "period", caller, f"an array with one period per series ({n_series})", period
         )
     return arr.astype(np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class Smoothing:
+    """The checked smoothing parameters of :func:`~seawall.monitoring.detect`.
+
+    Attributes
+    ----------
+    level_rate, season_rate, scale_rate, clip : float
+        As documented there.
+    """
+
+    level_rate: float
+    season_rate: float
+    scale_rate: float
+    clip: float
+
+    @classmethod
+    def check(
+        cls, level_rate: object, season_rate: object, scale_rate: object, clip: object, caller: str
+    ) -> Smoothing:
+        """Check the parameters once, with the shared message template.
+
+        Parameters
+        ----------
+        level_rate, season_rate, scale_rate, clip : object
+            The values passed by the user.
+        caller : str
+            Used in error messages.
+
+        Returns
+        -------
+        Smoothing
+            The parameters as floats.
+
+        Raises
+        ------
+        InvalidParameterError
+            When a rate is outside its range or ``clip <= 0``.
+
+        Examples
+        --------
+        >>> Smoothing.check(0.05, 0.15, 0.01, 2.0, "detect").clip
+        2.0
+        """
+        return cls(
+            level_rate=check_real(
+                level_rate, "level_rate", caller, low=0, high=1, low_open=True, high_open=True
+            ),
+            season_rate=check_real(
+                season_rate, "season_rate", caller, low=0, high=1, high_open=True
+            ),
+            scale_rate=check_real(
+                scale_rate, "scale_rate", caller, low=0, high=1, low_open=True, high_open=True
+            ),
+            clip=check_real(clip, "clip", caller, low=0, low_open=True),
+        )

@@ -23,7 +23,11 @@ The empirical survival function of the past residuals is kept at fixed levels
 in ``sqrt(a)`` between levels. Beyond the last level
 ``p_t`` stays at ``G_K``; scores there tie near ``1 - 1 / (n + 1)``, so rank
 extreme anomalies by the standardised residual itself. The state a stream needs
-is the ``K + 1`` counters per series.
+is the ``K + 1`` counters per series (:func:`score_step` is one tick, shared by
+the batch and the streaming form). The counters do not decay: the residuals are
+already standardised by an adaptive scale, so their distribution is stable, and a
+non-decaying count keeps the conformal p-value exact; a lasting change in the
+series is absorbed by the baseline and the scale, not by forgetting.
 
 Steps scored beyond ``1 - EXCLUDE_BELOW`` (0.999) are not counted, so a lasting
 anomaly keeps its high scores instead of teaching the distribution that it is
@@ -41,9 +45,10 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["EXCLUDE_BELOW", "LEVELS", "calibrated_scores"]
+__all__ = ["EXCLUDE_BELOW", "LEVELS", "N_COUNTERS", "log_table", "score_step"]
 
 FloatArray = npt.NDArray[np.float64]
+Int32Array = npt.NDArray[np.int32]
 BoolArray = npt.NDArray[np.bool_]
 
 # The levels are ``(h * k)^2``: equally spaced in sqrt(a), so a residual's bracket
@@ -51,88 +56,113 @@ BoolArray = npt.NDArray[np.bool_]
 # around the 1% tail of a Gaussian.
 _H = 0.25
 _K = 16
+_WIDTH = _K + 2
+#: Counters per series: every counted residual, one per level, a spare of zeros.
+N_COUNTERS = _WIDTH
 #: Steps whose p is below this are scored but not counted in the past distribution.
 EXCLUDE_BELOW = 1e-3
 #: The levels (in scales) at which each series' survival function is counted.
 LEVELS: FloatArray = np.square(_H * np.arange(1, _K + 1, dtype=np.float64))
 # Row r: the counters (level 0 = every residual, levels 1..K, a spare) that a
 # residual in bracket r - 1 increments; row 0 increments nothing.
-_EXCEEDS = np.tri(_K + 2, _K + 2, -1, dtype=np.int64)
+_EXCEEDS = np.tri(_K + 2, _K + 2, -1, dtype=np.int32)
 
 
-def calibrated_scores(a: FloatArray, counted: BoolArray) -> FloatArray:
-    """Score every step by its series' own past distribution of residuals.
-
-    Time-major: each step reads and updates contiguous counters of every series,
-    exactly what a stream would do tick by tick. The kernel assumes valid input.
+def log_table(n: int) -> FloatArray:
+    """``log(1), ..., log(n)``: the logs of ``count + 1`` for counts up to ``n - 1``.
 
     Parameters
     ----------
-    a : ndarray of float64, shape (n_steps, n_series)
-        Standardised absolute residuals, NaN where missing.
-    counted : ndarray of bool, shape (n_steps,)
-        Which steps' residuals enter the past distribution (e.g. not those of the
-        initial fit, which are in-sample and too small).
+    n : int
+        The length of the table.
 
     Returns
     -------
-    ndarray of float64, shape (n_steps, n_series)
-        ``1 - p`` in [0, 1), from the steps strictly before each one; NaN where
-        ``a`` is NaN. A step with no counted past gets ``p = 1`` (score 0).
+    ndarray of float64, shape (n,)
+        The table (entry ``i`` is ``log(i + 1)``, whatever ``n`` is).
 
     Examples
     --------
-    >>> a = np.array([[0.2, 0.7, 0.4, 1.2, 0.1, 0.9, 9.0]]).T
-    >>> calibrated_scores(a, np.ones(7, dtype=bool)).T.round(3)
-    array([[0.   , 0.5  , 0.333, 0.75 , 0.057, 0.638, 0.857]])
+    >>> log_table(3).round(3)
+    array([0.   , 0.693, 1.099])
     """
-    n_steps, n_series = a.shape
-    width = _K + 2
-    counts = np.zeros((n_series, width), dtype=np.int64)
+    return np.log(np.arange(1, n + 1, dtype=np.float64))
+
+
+def score_step(
+    a: FloatArray,
+    missing: BoolArray | None,
+    counts: Int32Array,
+    counted: bool,
+    log_n: FloatArray,
+    out: FloatArray,
+) -> None:
+    """Score one step of every series by its own past residuals, then count it.
+
+    The one tick that :func:`seawall.monitoring.detect` loops over and a streaming
+    detector calls once per arriving step; the kernel assumes valid input.
+
+    Parameters
+    ----------
+    a : ndarray of float64, shape (n_series,)
+        Standardised absolute residuals, NaN where missing.
+    missing : ndarray of bool, shape (n_series,), or None
+        Where ``a`` is NaN; ``None`` when nothing is missing.
+    counts : ndarray of int32, shape (n_series, 18)
+        Per series: the number of counted residuals (column 0), how many exceeded
+        each level (columns 1..16) and a spare column of zeros (updated in place).
+    counted : bool
+        Whether this step's residuals enter the past distribution (not those of
+        the initial fit, which are in-sample and too small).
+    log_n : ndarray of float64
+        :func:`log_table` with more entries than any count (at least the number
+        of counted steps + 1).
+    out : ndarray of float64, shape (n_series,)
+        Output: ``1 - p`` in [0, 1), from the counted steps before this one; NaN
+        where missing. A series with no counted past gets ``p = 1`` (score 0).
+
+    Examples
+    --------
+    >>> counts, out = np.zeros((1, 18), dtype=np.int32), np.empty(1)
+    >>> scores = []
+    >>> for v in [0.2, 0.7, 0.4, 1.2, 0.1, 0.9, 9.0]:
+    ...     score_step(np.array([v]), None, counts, True, log_table(9), out)
+    ...     scores.append(round(float(out[0]), 3))
+    >>> scores
+    [0.0, 0.5, 0.333, 0.75, 0.057, 0.638, 0.857]
+    """
+    n_series = a.shape[0]
+    cols = np.arange(0, n_series * _WIDTH, _WIDTH)
     flat = counts.reshape(-1)
-    past = counts[:, 0]  # level 0: every counted residual
-    cols = np.arange(n_series) * width
-    # log(count + 1) by table look-up: counts are integers up to n_steps.
-    log_n = np.log(np.arange(1, n_steps + 2, dtype=np.float64))
-    missing = np.isnan(a)
-    any_missing = np.asarray(missing.any(axis=1), dtype=bool)
-    out = np.empty((n_steps, n_series))
-    x = np.empty(n_series)
-    lower = np.empty(n_series)
-    frac = np.empty(n_series)
-    idx = np.empty(n_series, dtype=np.intp)
-    log_lo = np.empty(n_series)
-    log_hi = np.empty(n_series)
-    for t in range(n_steps):
-        # Position in level units: bracket floor(x), fraction x - floor(x); x = K
-        # (beyond the last level) reads the last level's survival with fraction 0.
-        np.sqrt(a[t], out=x)
-        x *= 1.0 / _H
-        if any_missing[t]:
-            np.copyto(x, 0.0, where=missing[t])
-        np.minimum(x, _K, out=x)
-        np.floor(x, out=lower)
-        np.subtract(x, lower, out=frac)
-        np.copyto(idx, lower, casting="unsafe")
-        idx += cols
-        np.take(log_n, np.take(flat, idx), out=log_lo)
-        idx += 1
-        np.take(log_n, np.take(flat, idx), out=log_hi)
-        # log p = log G_lo + frac (log G_hi - log G_lo), G = (N + 1) / (n + 1)
-        log_hi -= log_lo
-        log_hi *= frac
-        log_hi += log_lo
-        log_hi -= np.take(log_n, past)
-        np.minimum(log_hi, 0.0, out=log_hi)
-        np.exp(log_hi, out=log_hi)
-        np.subtract(1.0, log_hi, out=out[t])
-        if counted[t]:
-            idx -= cols  # bracket + 1: the row of counters this residual exceeds
-            if any_missing[t]:
-                np.copyto(idx, 0, where=missing[t])
-            # An extreme step (p < 0.001) is not counted: an anomaly that lasts would
-            # otherwise teach the distribution that it is normal within a few steps.
-            np.copyto(idx, 0, where=log_hi < EXCLUDE_BELOW)
-            counts += np.take(_EXCEEDS, idx, axis=0)
-    out[missing] = np.nan
-    return out
+    # Position in level units: bracket floor(x), fraction x - floor(x); x = K
+    # (beyond the last level) reads the last level's survival with fraction 0.
+    x = np.sqrt(a)
+    x *= 1.0 / _H
+    if missing is not None:
+        np.copyto(x, 0.0, where=missing)
+    np.minimum(x, _K, out=x)
+    lower = np.floor(x)
+    x -= lower  # the fraction
+    idx = lower.astype(np.intp)
+    idx += cols
+    log_lo = log_n.take(flat.take(idx))
+    idx += 1
+    log_hi = log_n.take(flat.take(idx))
+    # log p = log G_lo + frac (log G_hi - log G_lo), G = (N + 1) / (n + 1)
+    log_hi -= log_lo
+    log_hi *= x
+    log_hi += log_lo
+    log_hi -= log_n.take(counts[:, 0])
+    np.minimum(log_hi, 0.0, out=log_hi)
+    np.exp(log_hi, out=log_hi)
+    np.subtract(1.0, log_hi, out=out)
+    if missing is not None:
+        np.copyto(out, np.nan, where=missing)
+    if counted:
+        idx -= cols  # bracket + 1: the row of counters this residual exceeds
+        if missing is not None:
+            np.copyto(idx, 0, where=missing)
+        # An extreme step (p < 0.001) is not counted: an anomaly that lasts would
+        # otherwise teach the distribution that it is normal within a few steps.
+        np.copyto(idx, 0, where=log_hi < EXCLUDE_BELOW)
+        counts += _EXCEEDS.take(idx, axis=0)
