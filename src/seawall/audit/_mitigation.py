@@ -32,10 +32,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import special
 
 from seawall.exceptions import SeawallError
-from seawall.metrics import Estimate, group_metrics, wilson_interval
+from seawall.metrics import Estimate, group_metrics
+from seawall.metrics._estimates import accuracy_estimate, summary_estimate
 
 __all__ = ["AuditMitigation", "MitigationOutcome", "run_mitigation"]
 
@@ -173,27 +173,13 @@ def evaluate(
         confidence_level=confidence_level,
         min_group_size=1,
     )
-    summary = metrics.summary
-
-    def pick(name: str) -> Estimate:
-        for i, n in enumerate(summary.name):
-            if n == name:
-                return Estimate(
-                    float(summary.value[i]), float(summary.lower[i]), float(summary.upper[i])
-                )
-        return Estimate(np.nan, np.nan, np.nan)
-
-    correct = float(np.sum(np.asarray(y_true) == np.asarray(y_pred)))
-    n = float(len(y_true))
-    z = float(special.ndtri(0.5 + confidence_level / 2.0))
-    lo, hi = wilson_interval(correct, n, z)
     return MitigationOutcome(
         remedy,
         setting,
         model,
-        Estimate(correct / n, float(lo), float(hi)),
-        pick("disparate_impact"),
-        pick("equal_opportunity_difference"),
+        accuracy_estimate(y_true, y_pred, confidence_level),
+        summary_estimate(metrics, "disparate_impact")[0],
+        summary_estimate(metrics, "equal_opportunity_difference")[0],
     )
 
 

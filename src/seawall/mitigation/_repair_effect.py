@@ -9,7 +9,6 @@ disparate impact and accuracy, before and after, with intervals.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +18,8 @@ from sklearn.base import clone
 
 from seawall._json import json_value
 from seawall._validation import check_lengths, check_real, to_binary
-from seawall.metrics import Estimate, GroupMetrics, group_metrics, wilson_interval
-from seawall.metrics._intervals import normal_quantile
+from seawall.metrics import Estimate, GroupMetrics, group_metrics
+from seawall.metrics._estimates import accuracy_estimate, summary_estimate
 from seawall.mitigation._certify import estimator_name
 from seawall.mitigation._remover import DisparateImpactRemover
 
@@ -83,17 +82,6 @@ class RepairEffect:
             elif not isinstance(v, GroupMetrics):
                 out[name] = json_value(v)
         return out
-
-
-def _summary(res: GroupMetrics, grouping: str) -> tuple[Estimate, str]:
-    """Disparate impact (lowest over highest selection rate) and the lowest group."""
-    s = res.summary
-    for i in range(len(s.name)):
-        if s.grouping[i] == grouping and s.name[i] == "disparate_impact":
-            return Estimate(float(s.value[i]), float(s.lower[i]), float(s.upper[i])), str(
-                s.lowest_group[i]
-            )
-    return Estimate(math.nan, math.nan, math.nan), ""
 
 
 def repair_effect(
@@ -192,7 +180,6 @@ def repair_effect(
     groups = pd.Series(
         rem.groups_[rem.encoder_.encode(sensitive_test, n_test, caller)], name="group"
     )
-    z = normal_quantile(level)
     results = []
     for train_X, test_X in ((X_train, X_test), (R_train, R_test)):
         model = clone(estimator).fit(train_X, yt)
@@ -205,10 +192,8 @@ def repair_effect(
             min_group_size=min_group_size,
             n_bootstrap=0,
         )
-        correct = float((pred == ys).sum())
-        lo, hi = wilson_interval(correct, float(n_test), z)
-        di, lowest = _summary(res, "group")
-        results.append((res, di, lowest, Estimate(correct / n_test, float(lo), float(hi))))
+        di, lowest = summary_estimate(res, "disparate_impact", "group")
+        results.append((res, di, lowest, accuracy_estimate(ys, pred, level)))
     (before, di0, low0, acc0), (after, di1, low1, acc1) = results
     return RepairEffect(
         repair_level=float(rem.repair_level),
