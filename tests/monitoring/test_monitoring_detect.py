@@ -256,3 +256,23 @@ def test_input_is_not_mutated(rng: np.random.Generator) -> None:
         detect(X)
         detect_period(X)
         np.testing.assert_array_equal(X, before)
+
+
+def test_scores_keep_ranking_beyond_every_past_residual(rng: np.random.Generator) -> None:
+    X = 5.0 + rng.normal(0, 1.0, (1, 1200))
+    for step, size in ((900, 12.0), (1000, 25.0), (1100, 60.0)):
+        X[0, step] += size
+    s = detect(X, warmup=300, period=1).scores[0]
+    # All three are beyond anything the series has shown; they still rank by size.
+    assert 0.999 < s[900] < s[1000] < s[1100]
+
+
+def test_an_early_wild_spell_is_forgotten(rng: np.random.Generator) -> None:
+    X = 5.0 + rng.normal(0, 1.0, (1, 2400))
+    X[0, 300:700] += 3.0 * rng.standard_t(1.5, 400)  # a heavy-tailed spell
+    X[0, 2300] += 9.0
+    s = detect(X, warmup=300, period=1).scores[0]
+    # 1,600 quiet steps after the spell (over 6 * MEMORY) its residuals have faded
+    # from the counts, so a 9-sigma step reads as rare as on a series that never
+    # had one (without the halving it scores about 0.999).
+    assert s[2300] > 0.9995

@@ -6,7 +6,9 @@ series' season, a robust causal baseline and scale, and scores every step with a
 calibrated tail probability, so one threshold serves the whole fleet.
 :class:`StreamingDetector` does the same one step at a time for all series at
 once, with a few hundred bytes of state per series, and scores exactly as
-:func:`detect` does.
+:func:`detect` does. :func:`onset_scores` (and :class:`OnsetFilter`, its streaming
+twin) keeps a score only where it beats every score of the recent past: one alert
+when an anomaly starts, not one per step while it lasts.
 :func:`feature_drift` compares a current window with a reference, feature by
 feature (Kolmogorov–Smirnov, Wasserstein, PSI and Jensen–Shannon for numbers;
 chi-square, Cramér's V, PSI and Jensen–Shannon for categories), with the
@@ -32,6 +34,7 @@ from seawall.monitoring._drift import feature_drift, summary_drift
 from seawall.monitoring._drift_result import DriftReport, FeatureDrift
 from seawall.monitoring._drift_sketch import CategoricalSketch, NumericSketch, WindowSummary
 from seawall.monitoring._drift_summarize import summarize
+from seawall.monitoring._onset import OnsetFilter, onset_scores
 from seawall.monitoring._period import detect_period
 from seawall.monitoring._result import Detection
 from seawall.monitoring._stream import StreamingDetector, StreamState
@@ -42,12 +45,14 @@ __all__ = [
     "DriftReport",
     "FeatureDrift",
     "NumericSketch",
+    "OnsetFilter",
     "StreamState",
     "StreamingDetector",
     "WindowSummary",
     "detect",
     "detect_period",
     "feature_drift",
+    "onset_scores",
     "summarize",
     "summary_drift",
 ]

@@ -27,7 +27,7 @@ class Detection:
     Attributes
     ----------
     scores : ndarray of float64, shape (n_series, n_steps)
-        The calibrated anomaly score in [0, 1): ``1 - p`` where ``p`` is the
+        The calibrated anomaly score in [0, 1]: ``1 - p`` where ``p`` is the
         estimated share of the series' normal steps whose standardised residual is
         at least this large (see :mod:`seawall.monitoring._score`). NaN in the
         warm-up, at missing values and on series that could not be learned.

@@ -20,14 +20,21 @@ The empirical survival function of the past residuals is kept at fixed levels
 ``u_k = (k / 4)^2``, k = 1..16 (0.06 to 16 scales), with one pseudo-observation
 (``G_k = (N_k + 1) / (n + 1)`` where ``N_k`` of the ``n`` past residuals exceed
 ``u_k``, the conformal p-value's smoothing); ``log p`` is interpolated linearly
-in ``sqrt(a)`` between levels. Beyond the last level
-``p_t`` stays at ``G_K``; scores there tie near ``1 - 1 / (n + 1)``, so rank
-extreme anomalies by the standardised residual itself. The state a stream needs
+in ``sqrt(a)`` between levels. Beyond the last level that at least
+:data:`TAIL_COUNT` past residuals exceeded, the counts are too few to read, so
+``log p`` is also extended along the slope of the unit of ``sqrt(a)`` below that
+level (an extreme-value tail fitted per series, as SPOT fits one [2]_), and the
+smaller of the two estimates holds: within the data the conformal p-value keeps
+its calibration, and beyond it an unprecedented residual still ranks above a
+merely rare one instead of tying at ``1 / (n + 1)``. The state a stream needs
 is the ``K + 1`` counters per series (:func:`score_step` is one tick, shared by
-the batch and the streaming form). The counters do not decay: the residuals are
-already standardised by an adaptive scale, so their distribution is stable, and a
-non-decaying count keeps the conformal p-value exact; a lasting change in the
-series is absorbed by the baseline and the scale, not by forgetting.
+the batch and the streaming form). Every :data:`MEMORY` counted
+steps the counters are halved (a right shift), so the distribution is that of the
+last ``MEMORY`` to ``2 * MEMORY`` residuals, older ones weighing less: residuals
+from a baseline still converging after the warm-up, or from a regime the series
+has since left, fade out instead of setting its sensitivity for ever. The residuals
+are already standardised by an adaptive scale, so a few hundred of them read the
+tail up to about the 0.997 level, and :data:`TAIL_COUNT` extends it beyond.
 
 Steps scored beyond ``1 - EXCLUDE_BELOW`` (0.999) are not counted, so a lasting
 anomaly keeps its high scores instead of teaching the distribution that it is
@@ -38,6 +45,8 @@ References
 ----------
 .. [1] Vovk, Gammerman and Shafer, "Algorithmic Learning in a Random World",
    Springer, 2005 (conformal p-values from past nonconformity scores).
+.. [2] Siffer, Fouque, Termier and Largouet, "Anomaly Detection in Streams with
+   Extreme Value Theory", KDD 2017.
 """
 
 from __future__ import annotations
@@ -45,7 +54,15 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["EXCLUDE_BELOW", "LEVELS", "N_COUNTERS", "log_table", "score_step"]
+__all__ = [
+    "EXCLUDE_BELOW",
+    "LEVELS",
+    "MEMORY",
+    "N_COUNTERS",
+    "TAIL_COUNT",
+    "log_table",
+    "score_step",
+]
 
 FloatArray = npt.NDArray[np.float64]
 Int32Array = npt.NDArray[np.int32]
@@ -61,6 +78,12 @@ _WIDTH = _K + 2
 N_COUNTERS = _WIDTH
 #: Steps whose p is below this are scored but not counted in the past distribution.
 EXCLUDE_BELOW = 1e-3
+#: Counted steps after which each series' counters are halved.
+MEMORY = 250
+#: Past residuals a level needs above it to be read directly; beyond, the tail is fitted.
+TAIL_COUNT = 5
+# The tail's slope is read over this many levels (one unit of sqrt(a)).
+_TAIL_SPAN = 4
 #: The levels (in scales) at which each series' survival function is counted.
 LEVELS: FloatArray = np.square(_H * np.arange(1, _K + 1, dtype=np.float64))
 # Row r: the counters (level 0 = every residual, levels 1..K, a spare) that a
@@ -118,8 +141,9 @@ def score_step(
         :func:`log_table` with more entries than any count (at least the number
         of counted steps + 1).
     out : ndarray of float64, shape (n_series,)
-        Output: ``1 - p`` in [0, 1), from the counted steps before this one; NaN
-        where missing. A series with no counted past gets ``p = 1`` (score 0).
+        Output: ``1 - p`` in [0, 1] (1 only where p underflows), from the counted
+        steps before this one; NaN where missing. A series with no counted past
+        gets ``p = 1`` (score 0).
 
     Examples
     --------
@@ -140,6 +164,7 @@ def score_step(
     x *= 1.0 / _H
     if missing is not None:
         np.copyto(x, 0.0, where=missing)
+    x_full = x.copy()
     np.minimum(x, _K, out=x)
     lower = np.floor(x)
     x -= lower  # the fraction
@@ -152,6 +177,22 @@ def score_step(
     log_hi -= log_lo
     log_hi *= x
     log_hi += log_lo
+    # Beyond the last level that TAIL_COUNT past residuals exceeded, the counts are
+    # too few to read: extend log p linearly in sqrt(a) along the slope of the
+    # last unit of sqrt(a) below that level (an extreme-value tail, fitted per
+    # series), so an unprecedented residual keeps ranking above a merely rare one.
+    anchor = np.count_nonzero(counts[:, 1 : _K + 1] >= TAIL_COUNT, axis=1)
+    base = np.maximum(anchor - _TAIL_SPAN, 0)
+    beyond = (x_full > anchor) & (anchor > 0)
+    if beyond.any():
+        rows = np.flatnonzero(beyond)
+        log_anchor = log_n.take(flat.take(cols[rows] + anchor[rows]))
+        log_base = log_n.take(flat.take(cols[rows] + base[rows]))
+        slope = (log_anchor - log_base) / (anchor[rows] - base[rows])
+        extrapolated = log_anchor + slope * (x_full[rows] - anchor[rows])
+        # Where the counts still speak (p above its floor 1 / (n + 1)) the smaller
+        # of the two holds: the empirical p keeps its conformal calibration.
+        log_hi[rows] = np.minimum(log_hi[rows], extrapolated)
     log_hi -= log_n.take(counts[:, 0])
     np.minimum(log_hi, 0.0, out=log_hi)
     np.exp(log_hi, out=log_hi)

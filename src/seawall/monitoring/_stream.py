@@ -28,7 +28,7 @@ from seawall.exceptions import DataValidationError
 from seawall.monitoring._baseline import BaselineState, Rates, baseline_step, initial_state
 from seawall.monitoring._inputs import Smoothing, to_matrix, to_periods
 from seawall.monitoring._period import period_kernel
-from seawall.monitoring._score import N_COUNTERS, log_table, score_step
+from seawall.monitoring._score import MEMORY, N_COUNTERS, log_table, score_step
 
 __all__ = ["MIN_OBSERVED", "MIN_WARMUP", "StreamState", "StreamingDetector", "Ticker", "start"]
 
@@ -313,7 +313,12 @@ class Ticker:
             self._log_n = log_table(2 * (step + 2))
         slots = self._slots
         baseline_step(x, missing, self._baseline, slots, self._rates, base, self._a)
-        score_step(self._a, missing, st.counts, step >= int(st.n_init), self._log_n, score)
+        counted = step >= int(st.n_init)
+        score_step(self._a, missing, st.counts, counted, self._log_n, score)
+        if counted and (step + 1 - int(st.n_init)) % MEMORY == 0:
+            # Halve the counts every MEMORY counted steps: residuals from long ago
+            # (an early, poorly converged baseline; a regime since left) fade out.
+            np.right_shift(st.counts, 1, out=st.counts)
         st.step[...] = step + 1
         slots += 1
         np.greater_equal(slots, self._end, out=self._wrap)
@@ -472,7 +477,7 @@ class StreamingDetector:
         Returns
         -------
         ndarray of float64, shape (n_series,)
-            The calibrated scores ``1 - p`` in [0, 1); NaN at missing values and
+            The calibrated scores ``1 - p`` in [0, 1]; NaN at missing values and
             for series that could not be learned.
 
         Raises
