@@ -68,6 +68,14 @@ PUBLIC = {
         "score_corpus",
         "threshold_curve",
     ],
+    "seawall.storage": [
+        "FEEDBACK_ACTIONS",
+        "INCIDENT_STATUSES",
+        "IngestResult",
+        "SCHEMA_VERSION",
+        "Store",
+        "quote_identifier",
+    ],
     "seawall.monitoring": [
         "CategoricalSketch",
         "Detection",
