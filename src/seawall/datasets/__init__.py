@@ -24,6 +24,12 @@ features but none of the effects, so that a method's false discoveries can be co
 Every planted effect is described by a :class:`PlantedEffect`: its kind, context,
 group, size and the share of rows it covers.
 
+:func:`simulate_fleet` simulates a fleet of deployed models (hourly metric series
+with daily and weekly seasons, growth and label delay) with injected incidents of
+known cause: an upstream source that breaks many models at once, a slow drift in
+one region, fairness creeping in one model, a sudden accuracy drop. Returns a
+:class:`SimulatedFleet` whose ``events`` (:class:`FleetEvent`) are the truth.
+
 Two readers load public data sets from a folder the user has (nothing is
 downloaded): :func:`load_compas` (ProPublica's filter) and :func:`load_adult`.
 
@@ -33,6 +39,8 @@ The generators are deterministic given ``random_state``, vectorised, and return
 
 from __future__ import annotations
 
+from seawall.datasets._fleet import SimulatedFleet, simulate_fleet
+from seawall.datasets._fleet_events import FleetEvent
 from seawall.datasets._health import make_health
 from seawall.datasets._lending import make_lending
 from seawall.datasets._planted import PlantedData, PlantedEffect, PlantedTags
@@ -41,13 +49,16 @@ from seawall.datasets._slices import make_slices
 from seawall.datasets._tagging import make_tagging
 
 __all__ = [
+    "FleetEvent",
     "PlantedData",
     "PlantedEffect",
     "PlantedTags",
+    "SimulatedFleet",
     "load_adult",
     "load_compas",
     "make_health",
     "make_lending",
     "make_slices",
     "make_tagging",
+    "simulate_fleet",
 ]

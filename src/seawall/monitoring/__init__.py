@@ -9,6 +9,11 @@ once, with a few hundred bytes of state per series, and scores exactly as
 :func:`detect` does. :func:`onset_scores` (and :class:`OnsetFilter`, its streaming
 twin) keeps a score only where it beats every score of the recent past: one alert
 when an anomaly starts, not one per step while it lasts.
+:func:`flag_anomalies` turns scores into flags (runs of high scores judged
+together), :func:`group_incidents` groups flags on related series (same model,
+same upstream source, team or region, or series often anomalous together) into
+ranked :class:`Incidents`, and :class:`Feedback` with :func:`series_thresholds`
+makes a series that raised false alarms less sensitive.
 :func:`feature_drift` compares a current window with a reference, feature by
 feature (Kolmogorov–Smirnov, Wasserstein, PSI and Jensen–Shannon for numbers;
 chi-square, Cramér's V, PSI and Jensen–Shannon for categories), with the
@@ -29,30 +34,49 @@ Examples
 
 from __future__ import annotations
 
+from seawall.monitoring._co_anomaly import co_anomaly_groups
 from seawall.monitoring._detect import detect
 from seawall.monitoring._drift import feature_drift, summary_drift
 from seawall.monitoring._drift_result import DriftReport, FeatureDrift
 from seawall.monitoring._drift_sketch import CategoricalSketch, NumericSketch, WindowSummary
 from seawall.monitoring._drift_summarize import summarize
+from seawall.monitoring._feedback import Feedback, FeedbackEntry, series_thresholds
+from seawall.monitoring._flagging import flag_anomalies
+from seawall.monitoring._fleet_eval import EventScore, FleetScore, score_incidents
+from seawall.monitoring._incident_result import Incident, Incidents
+from seawall.monitoring._incidents import group_incidents
 from seawall.monitoring._onset import OnsetFilter, onset_scores
 from seawall.monitoring._period import detect_period
+from seawall.monitoring._ranking import DEFAULT_METRIC_WEIGHTS
 from seawall.monitoring._result import Detection
 from seawall.monitoring._stream import StreamingDetector, StreamState
 
 __all__ = [
+    "DEFAULT_METRIC_WEIGHTS",
     "CategoricalSketch",
     "Detection",
     "DriftReport",
+    "EventScore",
     "FeatureDrift",
+    "Feedback",
+    "FeedbackEntry",
+    "FleetScore",
+    "Incident",
+    "Incidents",
     "NumericSketch",
     "OnsetFilter",
     "StreamState",
     "StreamingDetector",
     "WindowSummary",
+    "co_anomaly_groups",
     "detect",
     "detect_period",
     "feature_drift",
+    "flag_anomalies",
+    "group_incidents",
     "onset_scores",
+    "score_incidents",
+    "series_thresholds",
     "summarize",
     "summary_drift",
 ]
