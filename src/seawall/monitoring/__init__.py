@@ -14,6 +14,12 @@ together), :func:`group_incidents` groups flags on related series (same model,
 same upstream source, team or region, or series often anomalous together) into
 ranked :class:`Incidents`, and :class:`Feedback` with :func:`series_thresholds`
 makes a series that raised false alarms less sensitive.
+:func:`window_metrics` turns prediction logs into per-model, per-window metric
+points (:class:`MetricPoints`: volume, score distribution, drift of every logged
+feature with false discoveries controlled, accuracy/AUC/calibration once labels
+arrive, label-free estimated accuracy (CBPE), fairness and data quality, each with
+an interval); windows are mergeable :class:`WindowState` count tables and sketches,
+and :meth:`MetricPoints.series_matrix` gives the matrix :func:`detect` takes.
 :func:`feature_drift` compares a current window with a reference, feature by
 feature (Kolmogorov–Smirnov, Wasserstein, PSI and Jensen–Shannon for numbers;
 chi-square, Cramér's V, PSI and Jensen–Shannon for categories), with the
@@ -47,9 +53,19 @@ from seawall.monitoring._incident_result import Incident, Incidents
 from seawall.monitoring._incidents import group_incidents
 from seawall.monitoring._onset import OnsetFilter, onset_scores
 from seawall.monitoring._period import detect_period
+from seawall.monitoring._points import MetricPoints, SeriesMatrix
 from seawall.monitoring._ranking import DEFAULT_METRIC_WEIGHTS
 from seawall.monitoring._result import Detection
+from seawall.monitoring._score_sketch import ScoreSketch
 from seawall.monitoring._stream import StreamingDetector, StreamState
+from seawall.monitoring._summarize_windows import window_states
+from seawall.monitoring._window_metrics import metric_points, window_metrics
+from seawall.monitoring._window_state import (
+    GroupCounts,
+    ReferenceProfile,
+    WindowState,
+    WindowStates,
+)
 
 __all__ = [
     "DEFAULT_METRIC_WEIGHTS",
@@ -61,12 +77,19 @@ __all__ = [
     "Feedback",
     "FeedbackEntry",
     "FleetScore",
+    "GroupCounts",
     "Incident",
     "Incidents",
+    "MetricPoints",
     "NumericSketch",
     "OnsetFilter",
+    "ReferenceProfile",
+    "ScoreSketch",
+    "SeriesMatrix",
     "StreamState",
     "StreamingDetector",
+    "WindowState",
+    "WindowStates",
     "WindowSummary",
     "co_anomaly_groups",
     "detect",
@@ -74,9 +97,12 @@ __all__ = [
     "feature_drift",
     "flag_anomalies",
     "group_incidents",
+    "metric_points",
     "onset_scores",
     "score_incidents",
     "series_thresholds",
     "summarize",
     "summary_drift",
+    "window_metrics",
+    "window_states",
 ]

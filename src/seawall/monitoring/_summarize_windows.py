@@ -1,0 +1,281 @@
+"""Prediction logs into one mergeable state per model and time window.
+
+:func:`window_states` checks the logs once, picks each model's reference,
+profiles it (bins, ranges, categories, calibration) and builds every
+(model, window) state in one vectorised pass; the metrics are then read off
+the states by :func:`~seawall.monitoring._window_metrics.metric_points`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from seawall._validation import check_choice, check_real, param_error
+from seawall.monitoring._window_build import build_states, window_starts
+from seawall.monitoring._window_columns import resolve_columns
+from seawall.monitoring._window_inputs import Logs, parse_every, read_logs, to_frame
+from seawall.monitoring._window_reference import build_profiles, reference_mask
+from seawall.monitoring._window_state import WindowStates
+
+__all__ = ["collect_states", "window_states"]
+
+_CALIBRATIONS = ("none", "isotonic")
+
+
+def window_states(
+    logs: object,
+    *,
+    every: object = "1h",
+    reference: object = "first",
+    time_col: str = "time",
+    model_col: str = "model",
+    prediction_col: str = "prediction",
+    score_col: str | None = "score",
+    label_col: str | None = "label",
+    feature_cols: Sequence[str] | None = None,
+    categorical: Sequence[str] | None = None,
+    sensitive_cols: str | Sequence[str] | None = None,
+    id_col: str | None = "request_id",
+    positive_label: Any = 1,
+    calibration: Literal["none", "isotonic"] = "none",
+    n_bins: int = 10,
+    n_calibration_bins: int = 10,
+    sample_cap: int | None = 10_000,
+    score_sample_cap: int = 10_000,
+) -> WindowStates:
+    """Summarise prediction logs into one mergeable state per model and time window.
+
+    Rows go to windows ``[start, start + every)`` aligned to the Unix epoch
+    (UTC), per model. Each state holds counts (rows, decisions, confusion
+    table, group tables, out-of-range values), exact sums (scores, calibration
+    bins, expected accuracy) and sketches (feature summaries on the model's
+    reference bins, a score sketch), so states merge without the rows
+    (:meth:`WindowState.merge`, :meth:`WindowStates.coarsen`) and
+    :func:`~seawall.monitoring._window_metrics.metric_points` reads every metric
+    off them.
+
+    Parameters
+    ----------
+    logs : pandas.DataFrame or pyarrow.Table
+        One row per prediction (never modified; any row order).
+    every : str or pandas.Timedelta, default="1h"
+        The window length: fixed, e.g. ``"15min"``, ``"1h"``, ``"1d"``.
+    reference : "first", int, (start, end) or DataFrame, default="first"
+        Each model's reference: its first window, its first ``k`` windows, its
+        rows in ``[start, end)``, or reference logs with the same columns (time
+        optional; without a model column they serve every model).
+    time_col, model_col, prediction_col : str
+        The columns of the times, model identifiers and binary decisions.
+    score_col, label_col : str or None, default="score", "label"
+        The positive-class probability (in [0, 1], NaN: unscored) and the true
+        label (NaN: not arrived yet); ``None`` when the logs have none.
+    feature_cols : list of str or None, default=None
+        The features; ``None`` takes every column no other parameter names.
+    categorical : list of str or None, default=None
+        Features to judge as categories whatever their dtype.
+    sensitive_cols : str or list of str or None, default=None
+        The sensitive attributes.
+    id_col : str or None, default="request_id"
+        A request-id column, never a feature.
+    positive_label : object, default=1
+        The positive value of decisions and labels.
+    calibration : {"none", "isotonic"}, default="none"
+        Whether to learn, per model, an isotonic map from score to probability
+        on its labelled reference rows (for the label-free accuracy estimate).
+    n_bins : int, default=10
+        Reference-quantile bins per numeric feature.
+    n_calibration_bins : int, default=10
+        Equal-width score bins of the calibration error.
+    sample_cap : int or None, default=10_000
+        The most sorted values a numeric feature's sketch keeps (exact KS).
+    score_sample_cap : int, default=10_000
+        The most distinct scores a score sketch keeps exactly.
+
+    Returns
+    -------
+    WindowStates
+        The states, sorted by model and window, and each model's reference
+        profile.
+
+    Raises
+    ------
+    DataValidationError
+        On missing columns, unparsable or missing times, non-binary predictions
+        or labels, scores outside [0, 1], or unsupported feature dtypes.
+    InsufficientDataError
+        On logs without rows, a model without reference rows, or too few
+        labelled reference rows to calibrate.
+    InvalidParameterError
+        On a bad parameter.
+
+    See Also
+    --------
+    seawall.monitoring._window_metrics.window_metrics : States and metrics in one call.
+    seawall.monitoring._window_metrics.metric_points : Metrics from states.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> logs = pd.DataFrame({"time": pd.date_range("2024-01-01", periods=6, freq="20min"),
+    ...                      "model": "m", "prediction": [1, 0, 1, 1, 0, 0]})
+    >>> states = window_states(logs, every="1h", score_col=None, label_col=None)
+    >>> [(str(s.start), s.n_rows) for s in states.states]
+    [('2024-01-01 00:00:00', 3), ('2024-01-01 01:00:00', 3)]
+    """
+    return collect_states(
+        logs,
+        every=every,
+        reference=reference,
+        time_col=time_col,
+        model_col=model_col,
+        prediction_col=prediction_col,
+        score_col=score_col,
+        label_col=label_col,
+        feature_cols=feature_cols,
+        categorical=categorical,
+        sensitive_cols=sensitive_cols,
+        id_col=id_col,
+        positive_label=positive_label,
+        calibration=calibration,
+        n_bins=n_bins,
+        n_calibration_bins=n_calibration_bins,
+        sample_cap=sample_cap,
+        score_sample_cap=score_sample_cap,
+        caller="window_states",
+    )
+
+
+def collect_states(
+    logs: object,
+    *,
+    every: object = "1h",
+    reference: object = "first",
+    time_col: str = "time",
+    model_col: str = "model",
+    prediction_col: str = "prediction",
+    score_col: str | None = "score",
+    label_col: str | None = "label",
+    feature_cols: Sequence[str] | None = None,
+    categorical: Sequence[str] | None = None,
+    sensitive_cols: str | Sequence[str] | None = None,
+    id_col: str | None = "request_id",
+    positive_label: Any = 1,
+    calibration: Literal["none", "isotonic"] = "none",
+    n_bins: int = 10,
+    n_calibration_bins: int = 10,
+    sample_cap: int | None = 10_000,
+    score_sample_cap: int = 10_000,
+    caller: str,
+) -> WindowStates:
+    """The body of :func:`window_states`, naming ``caller`` in its messages.
+
+    Parameters
+    ----------
+    logs : pandas.DataFrame or pyarrow.Table
+        The logs.
+    every, reference, time_col, model_col, prediction_col, score_col, label_col
+        As :func:`window_states`.
+    feature_cols, categorical, sensitive_cols, id_col, positive_label
+        As :func:`window_states`.
+    calibration, n_bins, n_calibration_bins, sample_cap, score_sample_cap
+        As :func:`window_states`.
+    caller : str
+        The public function, for messages.
+
+    Returns
+    -------
+    WindowStates
+        The states.
+    """
+    every_ns = parse_every(every, caller)
+    method = check_choice(calibration, "calibration", caller, _CALIBRATIONS)
+    bins = int(check_real(n_bins, "n_bins", caller, low=2, integer=True))
+    calib_bins = int(
+        check_real(n_calibration_bins, "n_calibration_bins", caller, low=2, integer=True)
+    )
+    if sample_cap is not None:
+        sample_cap = int(check_real(sample_cap, "sample_cap", caller, low=0, integer=True))
+    score_cap = int(check_real(score_sample_cap, "score_sample_cap", caller, low=1, integer=True))
+    frame = to_frame(logs, "logs", caller)
+    columns = resolve_columns(
+        [str(c) for c in frame.columns],
+        time_col=time_col,
+        model_col=model_col,
+        prediction_col=prediction_col,
+        score_col=score_col,
+        label_col=label_col,
+        feature_cols=feature_cols,
+        categorical=categorical,
+        sensitive_cols=sensitive_cols,
+        id_col=id_col,
+        positive_label=positive_label,
+        caller=caller,
+    )
+    checked = read_logs(frame, columns, "logs", caller)
+    if method == "isotonic" and (score_col is None or label_col is None):
+        raise param_error(
+            "calibration", caller, "'none' when the logs have no score or label column", calibration
+        )
+    if _is_table(reference):
+        ref_frame = to_frame(reference, "reference", caller)
+        shared = model_col not in {str(c) for c in ref_frame.columns}
+        if shared:
+            ref_frame = ref_frame.assign(**{model_col: "<all models>"})
+        ref_logs = read_logs(ref_frame, columns, "reference", caller, require_time=False)
+    else:
+        shared = False
+        mask = reference_mask(
+            checked, window_starts(checked.time_ns, every_ns), reference, every_ns, caller
+        )
+        ref_logs = _subset(checked, mask)
+    profiles = build_profiles(
+        ref_logs,
+        checked.models,
+        columns.categorical,
+        n_bins=bins,
+        sample_cap=sample_cap,
+        calibration=method,  # type: ignore[arg-type]
+        shared=shared,
+        caller=caller,
+    )
+    states = build_states(
+        checked,
+        every_ns,
+        profiles,
+        n_calibration_bins=calib_bins,
+        score_cap=score_cap,
+        sample_cap=sample_cap,
+    )
+    return WindowStates(
+        states=tuple(states),
+        references=tuple(profiles[m] for m in sorted(profiles)),
+        every=every_ns,
+        tz=checked.tz,
+        sensitive=columns.sensitive,
+        has_scores=score_col is not None,
+        has_labels=label_col is not None,
+    )
+
+
+def _is_table(x: object) -> bool:
+    return hasattr(x, "columns") and (hasattr(x, "iloc") or hasattr(x, "to_pandas"))
+
+
+def _subset(logs: Logs, mask: npt.NDArray[np.bool_]) -> Logs:
+    """The logs' rows where ``mask`` holds (for the reference)."""
+    rows = np.flatnonzero(mask)
+    return replace(
+        logs,
+        time_ns=logs.time_ns[rows],
+        model=logs.model[rows],
+        prediction=logs.prediction[rows],
+        score=None if logs.score is None else logs.score[rows],
+        label=None if logs.label is None else logs.label[rows],
+        features=logs.features.iloc[rows].reset_index(drop=True),
+        sensitive=tuple((codes[rows], labels) for codes, labels in logs.sensitive),
+    )
