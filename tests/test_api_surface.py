@@ -109,6 +109,7 @@ PUBLIC = {
         "metric_points",
         "onset_scores",
         "score_incidents",
+        "series_scores",
         "series_thresholds",
         "summarize",
         "summary_drift",

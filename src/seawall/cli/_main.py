@@ -7,6 +7,8 @@ import click
 from seawall._version import __version__
 from seawall.cli._audit import audit_command
 from seawall.cli._demo import demo_command
+from seawall.cli._detect import detect_command
+from seawall.cli._evaluate import evaluate_group
 from seawall.cli._investigate import investigate_command
 from seawall.cli._repair import repair_command
 
@@ -24,6 +26,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 cli.add_command(audit_command)
 cli.add_command(demo_command)
+cli.add_command(detect_command)
+cli.add_command(evaluate_group)
 cli.add_command(investigate_command)
 cli.add_command(repair_command)
 

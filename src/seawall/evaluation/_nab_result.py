@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -10,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from seawall._json import json_record, json_value
+from seawall._validation import check_real
 from seawall.evaluation._nab_profiles import NabProfile
 
 if TYPE_CHECKING:
@@ -110,6 +112,67 @@ class NabResult:
             "normalized_score": json_value(self.normalized_score),
             "files": [json_record(f) for f in self.files],
         }
+
+    def file_interval(
+        self, *, confidence: float = 0.95, n_resamples: int = 2000, random_state: int = 0
+    ) -> tuple[float, float]:
+        """A bootstrap interval of the normalised score over the choice of files.
+
+        The files are resampled with replacement (the threshold kept) and the score
+        renormalised each time against that sample's null (``-fn_weight`` per
+        window) and perfect detectors: how much the score owes to which series
+        happen to be in the corpus, the question behind "also on series that were
+        not used for tuning".
+
+        Parameters
+        ----------
+        confidence : float, default=0.95
+            The interval's coverage, in (0, 1).
+        n_resamples : int, default=2000
+            Bootstrap resamples, at least 100.
+        random_state : int, default=0
+            Seed of the resampling.
+
+        Returns
+        -------
+        (float, float)
+            The percentile interval; NaN when no file has a window.
+
+        Raises
+        ------
+        InvalidParameterError
+            When ``confidence`` or ``n_resamples`` is out of range.
+
+        Examples
+        --------
+        >>> p = NabProfile("p", 1.0, 0.1, 1.0)
+        >>> files = tuple(NabFileScore(f"{i}.csv", s, 1, 1, 1, 0, 0, 9, 10)
+        ...               for i, s in enumerate([0.9, 0.5, -1.0, 0.8]))
+        >>> r = NabResult(p, 0.5, True, 1.2, -4.0, 4.0, 65.0, files)
+        >>> lo, hi = r.file_interval(n_resamples=500)
+        >>> bool(lo < 65.0 < hi)
+        True
+        """
+        caller = "NabResult.file_interval"
+        level = check_real(
+            confidence, "confidence", caller, low=0, high=1, low_open=True, high_open=True
+        )
+        n_boot = int(check_real(n_resamples, "n_resamples", caller, low=100, integer=True))
+        raw = np.array([f.score for f in self.files], dtype=np.float64)
+        windows = np.array([f.n_windows for f in self.files], dtype=np.float64)
+        if windows.sum() == 0:
+            return (math.nan, math.nan)
+        rng = np.random.default_rng(random_state)
+        idx = rng.integers(0, raw.size, size=(n_boot, raw.size))
+        w = windows[idx].sum(axis=1)
+        null = -self.profile.fn_weight * w
+        perfect = self.profile.tp_weight * w
+        with np.errstate(invalid="ignore", divide="ignore"):
+            stats = 100.0 * (raw[idx].sum(axis=1) - null) / (perfect - null)
+        stats = stats[np.isfinite(stats)]
+        tail = (1.0 - level) / 2.0
+        lo, hi = np.quantile(stats, [tail, 1.0 - tail])
+        return (float(lo), float(hi))
 
     def to_frame(self) -> pd.DataFrame:
         """The per-file details, one row per file.

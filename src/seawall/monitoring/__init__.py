@@ -8,7 +8,8 @@ calibrated tail probability, so one threshold serves the whole fleet.
 once, with a few hundred bytes of state per series, and scores exactly as
 :func:`detect` does. :func:`onset_scores` (and :class:`OnsetFilter`, its streaming
 twin) keeps a score only where it beats every score of the recent past: one alert
-when an anomaly starts, not one per step while it lasts.
+when an anomaly starts, not one per step while it lasts; :func:`series_scores`
+chains the two for one series (what ``seawall detect`` writes per file).
 :func:`flag_anomalies` turns scores into flags (runs of high scores judged
 together), :func:`group_incidents` groups flags on related series (same model,
 same upstream source, team or region, or series often anomalous together) into
@@ -57,6 +58,7 @@ from seawall.monitoring._points import MetricPoints, SeriesMatrix
 from seawall.monitoring._ranking import DEFAULT_METRIC_WEIGHTS
 from seawall.monitoring._result import Detection
 from seawall.monitoring._score_sketch import ScoreSketch
+from seawall.monitoring._series_score import series_scores
 from seawall.monitoring._stream import StreamingDetector, StreamState
 from seawall.monitoring._summarize_windows import window_states
 from seawall.monitoring._window_metrics import metric_points, window_metrics
@@ -100,6 +102,7 @@ __all__ = [
     "metric_points",
     "onset_scores",
     "score_incidents",
+    "series_scores",
     "series_thresholds",
     "summarize",
     "summary_drift",
