@@ -74,6 +74,10 @@ PUBLIC = {
         "IngestResult",
         "SCHEMA_VERSION",
         "Store",
+        "WindowsRun",
+        "compute_windows",
+        "detect_incidents",
+        "incident_id",
         "quote_identifier",
     ],
     "seawall.monitoring": [

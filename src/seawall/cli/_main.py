@@ -10,6 +10,7 @@ from seawall.cli._demo import demo_command
 from seawall.cli._detect import detect_command
 from seawall.cli._evaluate import evaluate_group
 from seawall.cli._investigate import investigate_command
+from seawall.cli._monitor import monitor_group
 from seawall.cli._repair import repair_command
 
 __all__ = ["cli", "main"]
@@ -29,6 +30,7 @@ cli.add_command(demo_command)
 cli.add_command(detect_command)
 cli.add_command(evaluate_group)
 cli.add_command(investigate_command)
+cli.add_command(monitor_group)
 cli.add_command(repair_command)
 
 

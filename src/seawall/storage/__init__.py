@@ -4,6 +4,8 @@ One :class:`Store` owns the DuckDB connection (a file, or memory) and hands out 
 cursor per thread or request. Batches go in through DuckDB's Parquet/CSV readers or
 as Arrow; ingestion is idempotent on the request id; reads come back as
 ``pyarrow.Table``. The library core never imports this package.
+:func:`compute_windows` and :func:`detect_incidents` run the monitoring loop over
+a store (what ``seawall monitor windows`` and ``seawall monitor detect`` do).
 
 Examples
 --------
@@ -29,6 +31,7 @@ Examples
 from __future__ import annotations
 
 from seawall.storage._incidents import FEEDBACK_ACTIONS, INCIDENT_STATUSES
+from seawall.storage._pipeline import WindowsRun, compute_windows, detect_incidents, incident_id
 from seawall.storage._results import IngestResult
 from seawall.storage._schema import SCHEMA_VERSION
 from seawall.storage._sql import quote_identifier
@@ -40,5 +43,9 @@ __all__ = [
     "SCHEMA_VERSION",
     "IngestResult",
     "Store",
+    "WindowsRun",
+    "compute_windows",
+    "detect_incidents",
+    "incident_id",
     "quote_identifier",
 ]

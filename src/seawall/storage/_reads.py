@@ -84,6 +84,19 @@ def _kinds(cur: duckdb.DuckDBPyConnection, model: str) -> list[tuple[str, str, s
     ]
 
 
+def read_model_columns(cur: duckdb.DuckDBPyConnection, model: str) -> pa.Table:
+    """One model's logged columns; see :meth:`Store.model_columns`."""
+    check_model(cur, model, "Store.model_columns")
+    rows = _kinds(cur, model)
+    return pa.table(
+        {
+            "name": [r[0] for r in rows],
+            "role": [r[1] for r in rows],
+            "kind": [r[2] for r in rows],
+        }
+    )
+
+
 def read_predictions(
     cur: duckdb.DuckDBPyConnection,
     model: str,

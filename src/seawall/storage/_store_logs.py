@@ -269,6 +269,22 @@ class PredictionLogMethods(StoreConnection):
         """
         return self._read("reading labels", _reads.read_labels, model)
 
+    def model_columns(self, model: str) -> pa.Table:
+        """What one model logs: each column's ``name``, ``role`` and ``kind``.
+
+        Parameters
+        ----------
+        model : str
+            The model.
+
+        Returns
+        -------
+        pyarrow.Table
+            One row per column, in logged order; ``role`` is one of
+            ``prediction``, ``label``, ``feature``, ``sensitive``.
+        """
+        return self._read("reading a model's columns", _reads.read_model_columns, model)
+
     def time_range(self, model: str | None = None) -> tuple[dt.datetime | None, dt.datetime | None]:
         """The first and last prediction time (UTC), of one model or of all.
 

@@ -1,0 +1,295 @@
+"""The monitoring loop over a store: windows from logs, then detection and incidents.
+
+Two steps, each reading what the previous one stored, so they can run on their
+own schedules (``seawall monitor windows`` hourly, ``seawall monitor detect`` after
+it):
+
+1. :func:`compute_windows` reads each model's prediction logs (labels joined),
+   computes its windowed metric points (:func:`seawall.monitoring.window_metrics`)
+   and stores them, replacing recomputed windows.
+2. :func:`detect_incidents` lays every stored metric series (one per model,
+   metric and qualifier) on one grid of windows, scores them
+   (:func:`seawall.monitoring.detect`), flags runs of high scores at a threshold
+   that feedback raises for series behind false alarms, groups the flags into
+   ranked incidents using the models' labels (team, region, source, ...), and
+   stores the anomalies and the incidents. An incident's id is a hash of its
+   start and members, so rerunning on the same data finds the same incidents and
+   keeps the status people gave them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from seawall.exceptions import InsufficientDataError
+from seawall.storage._store import Store
+
+__all__ = ["WindowsRun", "compute_windows", "detect_incidents", "incident_id"]
+
+# Drift measures that restate ``drift`` (the effect size a person reads).
+_RESTATED = ("drift_psi", "drift_js", "drift_ks")
+
+
+@dataclass(frozen=True, slots=True)
+class WindowsRun:
+    """What :func:`compute_windows` did.
+
+    Attributes
+    ----------
+    models : tuple of str
+        The models whose windows were computed.
+    n_points : int
+        The metric points stored.
+    skipped : tuple of str
+        ``"model: reason"`` for models that could not be computed.
+    """
+
+    models: tuple[str, ...]
+    n_points: int
+    skipped: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The run as JSON-safe primitives.
+
+        Returns
+        -------
+        dict
+            ``models``, ``n_points`` and ``skipped``.
+        """
+        return {
+            "models": list(self.models),
+            "n_points": self.n_points,
+            "skipped": list(self.skipped),
+        }
+
+
+def incident_id(start: object, members: Sequence[str]) -> str:
+    """A stable id for an incident: a hash of its start and sorted members.
+
+    Parameters
+    ----------
+    start : object
+        The incident's start time.
+    members : sequence of str
+        Its member series.
+
+    Returns
+    -------
+    str
+        ``"inc-"`` and 12 hex digits.
+
+    Examples
+    --------
+    >>> incident_id("2024-01-01 10:00", ["b", "a"]) == incident_id("2024-01-01 10:00", ["a", "b"])
+    True
+    """
+    text = f"{pd.Timestamp(str(start)).isoformat()}|" + "|".join(sorted(map(str, members)))
+    return "inc-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+
+
+def compute_windows(
+    store: Store,
+    *,
+    every: str = "1h",
+    reference: object = "first",
+    models: Sequence[str] | None = None,
+    alpha: float = 0.05,
+) -> WindowsRun:
+    """Compute and store every model's windowed metric points from its logs.
+
+    Parameters
+    ----------
+    store : Store
+        The store holding the prediction logs (and labels).
+    every : str, default="1h"
+        The window length (a pandas offset such as ``"1h"`` or ``"1D"``).
+    reference : {"first"}, int or (start, end), default="first"
+        The reference each window's drift and data quality are judged against
+        (see :func:`seawall.monitoring.window_metrics`).
+    models : sequence of str or None, default=None
+        The models; ``None`` means every model with logs.
+    alpha : float, default=0.05
+        The level of the intervals and of the drift tests.
+
+    Returns
+    -------
+    WindowsRun
+        The models computed, the points stored, the models skipped and why.
+    """
+    from seawall.monitoring import window_metrics
+
+    names = (
+        [str(m) for m in store.counts().column("model").to_pylist()]
+        if models is None
+        else list(models)
+    )
+    done: list[str] = []
+    skipped: list[str] = []
+    n_points = 0
+    for model in names:
+        columns = store.model_columns(model).to_pandas()
+        features = columns.loc[columns["role"] == "feature", "name"].tolist()
+        sensitive = columns.loc[columns["role"] == "sensitive", "name"].tolist()
+        logs = store.read_predictions(model).to_pandas()
+        has_labels = bool(logs["label"].notna().any()) if "label" in logs else False
+        has_scores = bool(logs["score"].notna().any()) if "score" in logs else False
+        try:
+            points = window_metrics(
+                logs,
+                every=every,
+                reference=reference,
+                feature_cols=features,
+                sensitive_cols=sensitive or None,
+                label_col="label" if has_labels else None,
+                score_col="score" if has_scores else None,
+                alpha=alpha,
+            )
+        except InsufficientDataError as e:
+            skipped.append(f"{model}: {e}")
+            continue
+        frame = points.to_frame()
+        store.write_metric_points(frame)
+        n_points += len(frame)
+        done.append(model)
+    return WindowsRun(models=tuple(done), n_points=n_points, skipped=tuple(skipped))
+
+
+def _series_labels(store: Store, keys: pd.DataFrame) -> pd.DataFrame:
+    labels = keys.copy()
+    models = store.models().to_pandas()
+    if len(models):
+        extra = [c for c in models.columns if c not in ("model", "version", "project")]
+        keep = ["model", *extra, *(["project"] if "project" in models.columns else [])]
+        labels = labels.merge(models[keep], on="model", how="left")
+    labels["feature"] = labels["qualifier"].where(labels["qualifier"] != "", None)
+    return labels.drop(columns=["qualifier"])
+
+
+def detect_incidents(
+    store: Store,
+    *,
+    threshold: float = 0.999,
+    metrics: Sequence[str] | None = None,
+) -> Any:
+    """Score every stored metric series, group the anomalies, store the incidents.
+
+    Parameters
+    ----------
+    store : Store
+        The store holding the metric points (:func:`compute_windows`).
+    threshold : float, default=0.999
+        The fleet's flagging level (:func:`seawall.monitoring.flag_anomalies`);
+        a series behind false alarms gets a higher one
+        (:func:`seawall.monitoring.series_thresholds`).
+    metrics : sequence of str or None, default=None
+        The metrics to watch; ``None`` means every stored metric except the
+        alternative drift measures (``drift_psi``, ``drift_js``, ``drift_ks``),
+        which restate ``drift`` and would count one change three more times.
+
+    Returns
+    -------
+    seawall.monitoring.Incidents
+        The incidents, ranked.
+
+    Raises
+    ------
+    InsufficientDataError
+        When fewer than 32 windows are stored (too few to learn a baseline).
+    """
+    from seawall.monitoring import (
+        Feedback,
+        detect,
+        flag_anomalies,
+        group_incidents,
+        series_thresholds,
+    )
+    from seawall.monitoring._series_table import default_warmup, long_table
+
+    points = store.read_metric_points().to_pandas()
+    if metrics is None:
+        points = points[~points["metric"].isin(_RESTATED)]
+    else:
+        points = points[points["metric"].isin(list(metrics))]
+    points = points[np.isfinite(points["value"].to_numpy(dtype=np.float64, na_value=np.nan))]
+    qualifier = points["qualifier"].fillna("")
+    points = points.assign(
+        series=points["model"]
+        + "/"
+        + points["metric"]
+        + np.where(qualifier != "", "/" + qualifier, "")
+    )
+    table = long_table(
+        points, series_col="series", timestamp_col="window_start", source="the metric points"
+    )
+    n_steps = table.timestamps.shape[0]
+    if n_steps < 32:
+        raise InsufficientDataError(
+            f"The store holds {n_steps} windows; at least 32 are needed to learn each "
+            f"series' baseline before scoring. Compute more windows (a longer history or "
+            f"a shorter window)."
+        )
+    keys = (
+        points.assign(qualifier=qualifier)
+        .drop_duplicates("series")
+        .set_index("series")
+        .loc[list(table.keys), ["model", "metric", "qualifier"]]
+        .reset_index()
+    )
+    labels = _series_labels(store, keys)
+    res = detect(table.values, warmup=default_warmup(n_steps))
+    feedback = Feedback()
+    # Thresholds hold at the later of the last window and the last feedback: a
+    # person's verdict applies from when it was given, even to older data rerun.
+    now = pd.Timestamp(table.timestamps[-1])
+    for row in store.read_feedback().to_pylist():
+        now = max(now, pd.Timestamp(row["time"]))
+        feedback = feedback.record(
+            str(row["incident_id"]),
+            row["action"],
+            row["time"],
+            note=row.get("note") or "",
+            members=list(row.get("members") or []),
+        )
+    levels = series_thresholds(feedback, list(table.keys), now=now, threshold=threshold)
+    flags = flag_anomalies(res.scores, threshold=levels)
+    incidents = group_incidents(
+        flags, res.scores, labels, timestamps=pd.DatetimeIndex(table.timestamps)
+    )
+    rows, steps = np.nonzero(flags)
+    store.write_anomalies(
+        pd.DataFrame(
+            {
+                "series": np.asarray(table.keys, dtype=object)[rows],
+                "timestamp": table.timestamps[steps],
+                "value": table.values[rows, steps],
+                "score": res.scores[rows, steps],
+                "is_anomaly": True,
+            }
+        )
+    )
+    if incidents.incidents:
+        store.write_incidents(
+            pd.DataFrame(
+                [
+                    {
+                        "id": incident_id(i.start, i.members),
+                        "start": i.start,
+                        "end": i.end,
+                        "severity": i.severity,
+                        "members": list(i.members),
+                        "shared_labels": {k: str(v) for k, v in i.shared.items()},
+                        "summary": i.summary,
+                        "peak_score": i.peak_score,
+                        "n_anomalies": i.n_anomalies,
+                    }
+                    for i in incidents.incidents
+                ]
+            )
+        )
+    return incidents

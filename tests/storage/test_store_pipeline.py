@@ -1,0 +1,73 @@
+"""The monitoring loop over a store: windows, then incidents; feedback lowers sensitivity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seawall.datasets import simulate_fleet
+from seawall.exceptions import InsufficientDataError
+from seawall.storage import Store, compute_windows, detect_incidents, incident_id
+
+
+def _loaded_store() -> Store:
+    fleet = simulate_fleet(n_models=12, n_days=7, seed=2)
+    names = fleet.models["model"].tolist()[:6]
+    logs = fleet.prediction_logs(names, rows_per_hour=30, seed=0).reset_index(drop=True)
+    logs["request_id"] = [f"r{i}" for i in range(len(logs))]
+    store = Store()
+    store.register_models(fleet.models.loc[fleet.models["model"].isin(names), ["model", "team"]])
+    store.ingest_predictions(
+        logs.drop(columns=["y_true"]),
+        time_col="timestamp",
+        prediction_col="y_pred",
+        score_col="y_score",
+        sensitive_cols=["group"],
+    )
+    labels = logs.loc[logs["y_true"].notna(), ["model", "request_id", "y_true"]]
+    store.ingest_labels(labels, label_col="y_true", label_time_col=None)
+    return store
+
+
+def test_a_false_alarm_makes_its_series_less_sensitive() -> None:
+    with _loaded_store() as store:
+        run = compute_windows(store, every="1h")
+        assert len(run.models) == 6 and run.n_points > 0
+        before = detect_incidents(store)
+        assert before.incidents
+        # The mildest incident: one whose evidence ten times stronger would not reach.
+        top = min(before.incidents, key=lambda i: i.peak_score)
+        assert top.peak_score < 0.9999
+        stored = store.read_incidents().to_pandas()
+        assert incident_id(top.start, top.members) in set(stored["id"])
+        store.record_feedback(incident_id(top.start, top.members), "false_alarm")
+        after = detect_incidents(store)
+        members = set(top.members)
+
+        def flagged(incidents: object) -> int:
+            return sum(
+                i.n_anomalies
+                for i in incidents.incidents
+                if set(i.members) & members  # type: ignore[attr-defined]
+            )
+
+        assert flagged(after) < flagged(before)
+        # The status people gave survives the rerun.
+        status = store.read_incidents().to_pandas().set_index("id")["status"]
+        assert status[incident_id(top.start, top.members)] == "false_alarm"
+
+
+def test_detection_needs_enough_windows() -> None:
+    with Store() as store:
+        points = pd.DataFrame(
+            {
+                "model": "m",
+                "metric": "volume",
+                "window_start": pd.date_range("2024-01-01", periods=10, freq="h"),
+                "value": np.arange(10.0),
+            }
+        )
+        store.write_metric_points(points)
+        with pytest.raises(InsufficientDataError, match="at least 32 are needed"):
+            detect_incidents(store)
