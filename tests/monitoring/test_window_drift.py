@@ -18,9 +18,8 @@ from seawall.monitoring._window_drift_kernels import (
     chi2_rows,
     js_rows,
     ks_pvalue_rows,
-    ks_rows,
+    ks_wasserstein_rows,
     psi_rows,
-    wasserstein_rows,
 )
 from seawall.monitoring._window_metrics import window_metrics
 
@@ -37,8 +36,7 @@ def test_ks_and_wasserstein_rows_match_scipy(rng: np.random.Generator) -> None:
     ref = np.sort(np.round(rng.normal(0.0, 1.0, 300), 1))  # rounding makes ties
     sizes = [1, 7, 0, 50, 200]
     parts, values, group, start = _groups(rng, sizes)
-    ks = ks_rows(ref, values, group, start, len(sizes))
-    w = wasserstein_rows(ref, values, group, start, len(sizes))
+    ks, w = ks_wasserstein_rows(ref, values, group, start, len(sizes))
     for i, part in enumerate(parts):
         if part.size == 0:
             assert np.isnan(ks[i]) and np.isnan(w[i])
@@ -49,12 +47,9 @@ def test_ks_and_wasserstein_rows_match_scipy(rng: np.random.Generator) -> None:
     far = np.array([10.0, 11.0, -20.0])
     lone = np.zeros(3, dtype=np.intp), np.array([0], dtype=np.intp)
     far_sorted = np.sort(far)
-    assert ks_rows(ref, far_sorted, *lone, 1)[0] == pytest.approx(
-        stats.ks_2samp(ref, far).statistic
-    )
-    assert wasserstein_rows(ref, far_sorted, *lone, 1)[0] == pytest.approx(
-        stats.wasserstein_distance(ref, far), rel=1e-12
-    )
+    ks_far, w_far = ks_wasserstein_rows(ref, far_sorted, *lone, 1)
+    assert ks_far[0] == pytest.approx(stats.ks_2samp(ref, far).statistic)
+    assert w_far[0] == pytest.approx(stats.wasserstein_distance(ref, far), rel=1e-12)
 
 
 def test_row_kernels_match_the_scalar_ones(rng: np.random.Generator) -> None:

@@ -6,6 +6,7 @@ drift statistics are exact from them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,15 @@ from seawall.monitoring._drift_kernels import binned_counts, quantile_edges
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["CategoricalSketch", "NumericSketch", "Sketch", "WindowSummary", "read_only"]
+__all__ = [
+    "CategoricalSketch",
+    "NumericSketch",
+    "Sketch",
+    "WindowSummary",
+    "check_same_features",
+    "merge_numeric",
+    "read_only",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -45,6 +54,28 @@ def read_only(arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """
     arr.flags.writeable = False
     return arr
+
+
+def check_same_features(summaries: Sequence[WindowSummary]) -> None:
+    """Raise unless window summaries cover the same features (they merge only then).
+
+    Parameters
+    ----------
+    summaries : sequence of WindowSummary
+        At least one.
+
+    Raises
+    ------
+    DataValidationError
+        When the feature names differ.
+    """
+    first = summaries[0]
+    for other in summaries[1:]:
+        if other.names != first.names:
+            raise DataValidationError(
+                f"cannot merge window summaries of different features: {list(first.names)} "
+                f"and {list(other.names)}."
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,27 +146,7 @@ class NumericSketch:
         >>> a.merge(a).counts.tolist()
         [2, 2]
         """
-        if not np.array_equal(self.edges, other.edges):
-            raise DataValidationError(
-                "cannot merge numeric summaries built on different bin edges; summarize "
-                "every window with the same reference= summary."
-            )
-        caps = [c for c in (self.sample_cap, other.sample_cap) if c is not None]
-        cap = min(caps) if caps else None
-        n = self.n + other.n
-        sample = None
-        if self.sample is not None and other.sample is not None and (cap is None or n <= cap):
-            sample = read_only(np.sort(np.concatenate((self.sample, other.sample)), kind="stable"))
-        return NumericSketch(
-            edges=self.edges,
-            counts=read_only(self.counts + other.counts),
-            n_missing=self.n_missing + other.n_missing,
-            minimum=float(np.fmin(self.minimum, other.minimum)),
-            maximum=float(np.fmax(self.maximum, other.maximum)),
-            sample=sample,
-            sample_cap=cap,
-            reason=self.reason or other.reason,
-        )
+        return merge_numeric([self, other])
 
     @classmethod
     def from_values(
@@ -199,6 +210,61 @@ class NumericSketch:
             sample_cap=sample_cap,
             reason=reason,
         )
+
+
+def merge_numeric(sketches: Sequence[NumericSketch]) -> NumericSketch:
+    """The summary of several windows' values of one numeric feature, merged at once.
+
+    :meth:`NumericSketch.merge` is its two-window case, and merging at once
+    equals merging two by two: a sample survives when every part kept one and
+    the total fits under the smallest cap, and it is sorted once, stably.
+
+    Parameters
+    ----------
+    sketches : sequence of NumericSketch
+        At least one, all on the same bin edges.
+
+    Returns
+    -------
+    NumericSketch
+        Counts added, extremes combined, samples concatenated and sorted once.
+
+    Raises
+    ------
+    DataValidationError
+        When the bin edges differ.
+
+    Examples
+    --------
+    >>> a = NumericSketch.from_values(np.array([1.0, 5.0]), np.array([2.0]), None)
+    >>> m = merge_numeric([a, a, a])
+    >>> m.counts.tolist(), m.sample.tolist()
+    ([3, 3], [1.0, 1.0, 1.0, 5.0, 5.0, 5.0])
+    """
+    first = sketches[0]
+    if len(sketches) == 1:
+        return first
+    if any(not np.array_equal(first.edges, s.edges) for s in sketches[1:]):
+        raise DataValidationError(
+            "cannot merge numeric summaries built on different bin edges; summarize "
+            "every window with the same reference= summary."
+        )
+    caps = [s.sample_cap for s in sketches if s.sample_cap is not None]
+    cap = min(caps) if caps else None
+    parts = [s.sample for s in sketches if s.sample is not None]
+    sample = None
+    if len(parts) == len(sketches) and (cap is None or sum(s.n for s in sketches) <= cap):
+        sample = read_only(np.sort(np.concatenate(parts), kind="stable"))
+    return NumericSketch(
+        edges=first.edges,
+        counts=read_only(np.sum([s.counts for s in sketches], axis=0)),
+        n_missing=sum(s.n_missing for s in sketches),
+        minimum=float(np.fmin.reduce([s.minimum for s in sketches])),
+        maximum=float(np.fmax.reduce([s.maximum for s in sketches])),
+        sample=sample,
+        sample_cap=cap,
+        reason=next((s.reason for s in sketches if s.reason), ""),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,11 +390,7 @@ class WindowSummary:
         >>> w.merge(w).n_rows
         4
         """
-        if self.names != other.names:
-            raise DataValidationError(
-                f"cannot merge window summaries of different features: {list(self.names)} "
-                f"and {list(other.names)}."
-            )
+        check_same_features((self, other))
         merged: list[Sketch] = []
         for name, a, b in zip(self.names, self.sketches, other.sketches, strict=True):
             if isinstance(a, NumericSketch) and isinstance(b, NumericSketch):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from seawall.metrics import wilson_interval
 from seawall.metrics._scores import brier_standard_error, calibration_error, histogram_metrics
 from seawall.monitoring._points import PointsBuilder, masked
 from seawall.monitoring._score_sketch import ScoreSketch
@@ -43,11 +42,7 @@ def accuracy_points(
     confusion = np.stack([s.confusion for s in states]).astype(np.float64)
     n = confusion.sum(axis=1).astype(np.int64)
     correct = confusion[:, 0] + confusion[:, 3]
-    lo, hi = wilson_interval(correct, n, z)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        value = correct / n
-    idx = np.arange(len(states), dtype=np.intp)
-    builder.add("accuracy", "", idx, *masked(n >= min_rows, value, lo, hi), n)
+    builder.add_rate("accuracy", "", np.arange(len(states), dtype=np.intp), correct, n, z, min_rows)
 
 
 def auc_delong(

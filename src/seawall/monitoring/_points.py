@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from seawall._json import json_value
 from seawall._validation import check_choice, param_error
+from seawall.metrics import wilson_interval
 from seawall.monitoring._drift_sketch import read_only
 
 if TYPE_CHECKING:
@@ -322,6 +323,41 @@ class PointsBuilder:
         """
         q = np.full(state.size, np.nan) if q_value is None else q_value
         self._blocks.append((metric, qualifier, state, value, lower, upper, n, q))
+
+    def add_rate(
+        self,
+        metric: str,
+        qualifier: str,
+        state: npt.NDArray[np.intp],
+        successes: npt.ArrayLike,
+        trials: npt.ArrayLike,
+        z: float,
+        min_rows: int,
+        *,
+        defined: bool = True,
+    ) -> None:
+        """Add one proportion per entry of ``state``, with its Wilson interval.
+
+        Parameters
+        ----------
+        metric, qualifier, state
+            As :meth:`add`.
+        successes, trials : array-like of float, shape (k,)
+            The counts of each proportion (``trials`` is the points' ``n``).
+        z : float
+            The interval's normal quantile.
+        min_rows : int
+            Points with fewer trials get NaN.
+        defined : bool, default=True
+            Whether the metric is defined at all (NaN everywhere when not).
+        """
+        x = np.asarray(successes, dtype=np.float64)
+        n = np.asarray(trials, dtype=np.float64)
+        lo, hi = wilson_interval(x, n, z)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = x / n
+        keep = (n >= max(min_rows, 1)) & defined
+        self.add(metric, qualifier, state, *masked(keep, value, lo, hi), n.astype(np.int64))
 
     def build(self, every: int, alpha: float, tz: str | None) -> MetricPoints:
         """The points collected so far.

@@ -5,13 +5,18 @@ and re-sorts the growing samples each time; merging them at once adds the
 counts once and sorts the samples once. The result is the same as
 ``functools.reduce(WindowSummary.merge, summaries)``: a sample survives a chain
 of merges exactly when every part kept its sample and the total fits under the
-smallest cap, and categories are unioned in order of first appearance. The
+smallest cap, and categories are unioned in order of first appearance (by
+:func:`union_counts`, which also unions the group tables of window states). The
 tests check the two against each other.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from seawall.exceptions import DataValidationError
 from seawall.monitoring._drift_sketch import (
@@ -19,63 +24,77 @@ from seawall.monitoring._drift_sketch import (
     NumericSketch,
     Sketch,
     WindowSummary,
+    check_same_features,
+    merge_numeric,
     read_only,
 )
 
-__all__ = ["merge_categorical", "merge_numeric", "merge_summaries"]
+__all__ = [
+    "label_index",
+    "merge_categorical",
+    "merge_summaries",
+    "union_counts",
+]
+
+IntArray = npt.NDArray[np.int64]
 
 
-def merge_numeric(sketches: list[NumericSketch]) -> NumericSketch:
-    """The summary of several windows' values of one numeric feature.
+def label_index(labels: Iterable[tuple[Any, ...]]) -> dict[Any, int]:
+    """Each distinct label's place in the union of several label tuples.
 
     Parameters
     ----------
-    sketches : list of NumericSketch
-        At least one, all on the same bin edges.
+    labels : iterable of tuple
+        The tuples (categories or groups of several windows).
 
     Returns
     -------
-    NumericSketch
-        Counts added, extremes combined, samples concatenated and sorted once
-        (kept when every part kept one and the total fits under the smallest cap).
-
-    Raises
-    ------
-    DataValidationError
-        When the bin edges differ.
+    dict
+        Label to position, in order of first appearance.
 
     Examples
     --------
-    >>> a = NumericSketch.from_values(np.array([1.0, 5.0]), np.array([2.0]), None)
-    >>> m = merge_numeric([a, a, a])
-    >>> m.counts.tolist(), m.sample.tolist()
-    ([3, 3], [1.0, 1.0, 1.0, 5.0, 5.0, 5.0])
+    >>> label_index([("x",), ("y", "x")])
+    {'x': 0, 'y': 1}
     """
-    first = sketches[0]
-    if len(sketches) == 1:
-        return first
-    if any(not np.array_equal(first.edges, s.edges) for s in sketches[1:]):
-        raise DataValidationError(
-            "cannot merge numeric summaries built on different bin edges; summarize "
-            "every window with the same reference= summary."
-        )
-    caps = [s.sample_cap for s in sketches if s.sample_cap is not None]
-    cap = min(caps) if caps else None
-    n = sum(s.n for s in sketches)
-    sample = None
-    parts = [s.sample for s in sketches]
-    if all(p is not None for p in parts) and (cap is None or n <= cap):
-        sample = read_only(np.sort(np.concatenate([p for p in parts if p is not None])))
-    return NumericSketch(
-        edges=first.edges,
-        counts=read_only(np.sum([s.counts for s in sketches], axis=0)),
-        n_missing=sum(s.n_missing for s in sketches),
-        minimum=float(np.fmin.reduce([s.minimum for s in sketches])),
-        maximum=float(np.fmax.reduce([s.maximum for s in sketches])),
-        sample=sample,
-        sample_cap=cap,
-        reason=next((s.reason for s in sketches if s.reason), ""),
-    )
+    index: dict[Any, int] = {}
+    for keys in labels:
+        for key in keys:
+            index.setdefault(key, len(index))
+    return index
+
+
+def union_counts(
+    labels: Sequence[tuple[Any, ...]], counts: Sequence[npt.NDArray[Any]]
+) -> tuple[tuple[Any, ...], IntArray]:
+    """Add count tables whose rows are keyed by labels, on the union of the labels.
+
+    Parameters
+    ----------
+    labels : sequence of tuple
+        At least one: each table's distinct labels, one per row of its counts.
+    counts : sequence of ndarray of int, shape (n_labels, ...)
+        The tables, alike but for their first axis.
+
+    Returns
+    -------
+    labels : tuple
+        Every label, in order of first appearance.
+    counts : ndarray of int64, shape (n_union, ...)
+        The summed counts (read-only).
+
+    Examples
+    --------
+    >>> keys, total = union_counts([("x",), ("y", "x")], [np.array([2]), np.array([1, 1])])
+    >>> keys, total.tolist()
+    (('x', 'y'), [3, 1])
+    """
+    index = label_index(labels)
+    out = np.zeros((len(index), *counts[0].shape[1:]), dtype=np.int64)
+    positions = [index[key] for keys in labels for key in keys]
+    if positions:
+        np.add.at(out, positions, np.concatenate(counts))
+    return tuple(index), read_only(out)
 
 
 def merge_categorical(sketches: list[CategoricalSketch]) -> CategoricalSketch:
@@ -101,17 +120,12 @@ def merge_categorical(sketches: list[CategoricalSketch]) -> CategoricalSketch:
     """
     if len(sketches) == 1:
         return sketches[0]
-    index: dict[object, int] = {}
-    for s in sketches:
-        for c in s.categories:
-            index.setdefault(c, len(index))
-    counts = np.zeros(len(index), dtype=np.int64)
-    positions = [index[c] for s in sketches for c in s.categories]
-    if positions:
-        np.add.at(counts, positions, np.concatenate([s.counts for s in sketches]))
+    categories, counts = union_counts(
+        [s.categories for s in sketches], [s.counts for s in sketches]
+    )
     return CategoricalSketch(
-        categories=tuple(index),
-        counts=read_only(counts),
+        categories=categories,
+        counts=counts,
         n_missing=sum(s.n_missing for s in sketches),
         reason=next((s.reason for s in sketches if s.reason), ""),
     )
@@ -147,12 +161,7 @@ def merge_summaries(summaries: list[WindowSummary]) -> WindowSummary:
     first = summaries[0]
     if len(summaries) == 1:
         return first
-    for other in summaries[1:]:
-        if other.names != first.names:
-            raise DataValidationError(
-                f"cannot merge window summaries of different features: {list(first.names)} "
-                f"and {list(other.names)}."
-            )
+    check_same_features(summaries)
     merged: list[Sketch] = []
     for j, name in enumerate(first.names):
         parts = [s.sketches[j] for s in summaries]

@@ -8,8 +8,8 @@ the states by :func:`~seawall.monitoring._window_metrics.metric_points`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -22,9 +22,70 @@ from seawall.monitoring._window_inputs import Logs, parse_every, read_logs, to_f
 from seawall.monitoring._window_reference import build_profiles, reference_mask
 from seawall.monitoring._window_state import WindowStates
 
-__all__ = ["collect_states", "window_states"]
+__all__ = ["StateOptions", "collect_states", "window_states"]
 
 _CALIBRATIONS = ("none", "isotonic")
+
+
+@dataclass(frozen=True, slots=True)
+class StateOptions:
+    """The options of :func:`window_states` (and of ``window_metrics``), as passed.
+
+    The public functions spell the options out, with their defaults, in their
+    signatures; this is how they hand them on, unchecked (:func:`collect_states`
+    checks them, naming the public function).
+
+    Attributes
+    ----------
+    every, reference, time_col, model_col, prediction_col, score_col, label_col
+        As :func:`window_states`.
+    feature_cols, categorical, sensitive_cols, id_col, positive_label
+        As :func:`window_states`.
+    calibration, n_bins, n_calibration_bins, sample_cap, score_sample_cap
+        As :func:`window_states`.
+    """
+
+    every: object
+    reference: object
+    time_col: str
+    model_col: str
+    prediction_col: str
+    score_col: str | None
+    label_col: str | None
+    feature_cols: Sequence[str] | None
+    categorical: Sequence[str] | None
+    sensitive_cols: str | Sequence[str] | None
+    id_col: str | None
+    positive_label: Any
+    calibration: Literal["none", "isotonic"]
+    n_bins: int
+    n_calibration_bins: int
+    sample_cap: int | None
+    score_sample_cap: int
+
+    @classmethod
+    def from_arguments(cls, arguments: Mapping[str, Any]) -> StateOptions:
+        """Pick the options out of a public function's arguments.
+
+        Parameters
+        ----------
+        arguments : mapping of str to object
+            The function's ``locals()`` before it binds any other name: its
+            arguments by parameter name (others, e.g. ``alpha``, are ignored).
+
+        Returns
+        -------
+        StateOptions
+            The options.
+
+        Examples
+        --------
+        >>> from dataclasses import fields
+        >>> arguments = dict.fromkeys(f.name for f in fields(StateOptions))
+        >>> StateOptions.from_arguments({**arguments, "every": "2h", "alpha": 0.05}).every
+        '2h'
+        """
+        return cls(**{f.name: arguments[f.name] for f in fields(cls)})
 
 
 def window_states(
@@ -127,63 +188,18 @@ def window_states(
     >>> [(str(s.start), s.n_rows) for s in states.states]
     [('2024-01-01 00:00:00', 3), ('2024-01-01 01:00:00', 3)]
     """
-    return collect_states(
-        logs,
-        every=every,
-        reference=reference,
-        time_col=time_col,
-        model_col=model_col,
-        prediction_col=prediction_col,
-        score_col=score_col,
-        label_col=label_col,
-        feature_cols=feature_cols,
-        categorical=categorical,
-        sensitive_cols=sensitive_cols,
-        id_col=id_col,
-        positive_label=positive_label,
-        calibration=calibration,
-        n_bins=n_bins,
-        n_calibration_bins=n_calibration_bins,
-        sample_cap=sample_cap,
-        score_sample_cap=score_sample_cap,
-        caller="window_states",
-    )
+    return collect_states(logs, StateOptions.from_arguments(locals()), "window_states")
 
 
-def collect_states(
-    logs: object,
-    *,
-    every: object = "1h",
-    reference: object = "first",
-    time_col: str = "time",
-    model_col: str = "model",
-    prediction_col: str = "prediction",
-    score_col: str | None = "score",
-    label_col: str | None = "label",
-    feature_cols: Sequence[str] | None = None,
-    categorical: Sequence[str] | None = None,
-    sensitive_cols: str | Sequence[str] | None = None,
-    id_col: str | None = "request_id",
-    positive_label: Any = 1,
-    calibration: Literal["none", "isotonic"] = "none",
-    n_bins: int = 10,
-    n_calibration_bins: int = 10,
-    sample_cap: int | None = 10_000,
-    score_sample_cap: int = 10_000,
-    caller: str,
-) -> WindowStates:
+def collect_states(logs: object, options: StateOptions, caller: str) -> WindowStates:
     """The body of :func:`window_states`, naming ``caller`` in its messages.
 
     Parameters
     ----------
     logs : pandas.DataFrame or pyarrow.Table
         The logs.
-    every, reference, time_col, model_col, prediction_col, score_col, label_col
-        As :func:`window_states`.
-    feature_cols, categorical, sensitive_cols, id_col, positive_label
-        As :func:`window_states`.
-    calibration, n_bins, n_calibration_bins, sample_cap, score_sample_cap
-        As :func:`window_states`.
+    options : StateOptions
+        The other arguments, as passed.
     caller : str
         The public function, for messages.
 
@@ -192,45 +208,51 @@ def collect_states(
     WindowStates
         The states.
     """
-    every_ns = parse_every(every, caller)
-    method = check_choice(calibration, "calibration", caller, _CALIBRATIONS)
-    bins = int(check_real(n_bins, "n_bins", caller, low=2, integer=True))
+    every_ns = parse_every(options.every, caller)
+    method = check_choice(options.calibration, "calibration", caller, _CALIBRATIONS)
+    bins = int(check_real(options.n_bins, "n_bins", caller, low=2, integer=True))
     calib_bins = int(
-        check_real(n_calibration_bins, "n_calibration_bins", caller, low=2, integer=True)
+        check_real(options.n_calibration_bins, "n_calibration_bins", caller, low=2, integer=True)
     )
+    sample_cap = options.sample_cap
     if sample_cap is not None:
         sample_cap = int(check_real(sample_cap, "sample_cap", caller, low=0, integer=True))
-    score_cap = int(check_real(score_sample_cap, "score_sample_cap", caller, low=1, integer=True))
+    score_cap = int(
+        check_real(options.score_sample_cap, "score_sample_cap", caller, low=1, integer=True)
+    )
     frame = to_frame(logs, "logs", caller)
     columns = resolve_columns(
         [str(c) for c in frame.columns],
-        time_col=time_col,
-        model_col=model_col,
-        prediction_col=prediction_col,
-        score_col=score_col,
-        label_col=label_col,
-        feature_cols=feature_cols,
-        categorical=categorical,
-        sensitive_cols=sensitive_cols,
-        id_col=id_col,
-        positive_label=positive_label,
+        time_col=options.time_col,
+        model_col=options.model_col,
+        prediction_col=options.prediction_col,
+        score_col=options.score_col,
+        label_col=options.label_col,
+        feature_cols=options.feature_cols,
+        categorical=options.categorical,
+        sensitive_cols=options.sensitive_cols,
+        id_col=options.id_col,
+        positive_label=options.positive_label,
         caller=caller,
     )
     checked = read_logs(frame, columns, "logs", caller)
-    if method == "isotonic" and (score_col is None or label_col is None):
+    if method == "isotonic" and (options.score_col is None or options.label_col is None):
         raise param_error(
-            "calibration", caller, "'none' when the logs have no score or label column", calibration
+            "calibration",
+            caller,
+            "'none' when the logs have no score or label column",
+            options.calibration,
         )
-    if _is_table(reference):
-        ref_frame = to_frame(reference, "reference", caller)
-        shared = model_col not in {str(c) for c in ref_frame.columns}
+    if _is_table(options.reference):
+        ref_frame = to_frame(options.reference, "reference", caller)
+        shared = options.model_col not in {str(c) for c in ref_frame.columns}
         if shared:
-            ref_frame = ref_frame.assign(**{model_col: "<all models>"})
+            ref_frame = ref_frame.assign(**{options.model_col: "<all models>"})
         ref_logs = read_logs(ref_frame, columns, "reference", caller, require_time=False)
     else:
         shared = False
         mask = reference_mask(
-            checked, window_starts(checked.time_ns, every_ns), reference, every_ns, caller
+            checked, window_starts(checked.time_ns, every_ns), options.reference, every_ns, caller
         )
         ref_logs = _subset(checked, mask)
     profiles = build_profiles(
@@ -257,8 +279,8 @@ def collect_states(
         every=every_ns,
         tz=checked.tz,
         sensitive=columns.sensitive,
-        has_scores=score_col is not None,
-        has_labels=label_col is not None,
+        has_scores=options.score_col is not None,
+        has_labels=options.label_col is not None,
     )
 
 

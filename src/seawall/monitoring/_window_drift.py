@@ -30,7 +30,7 @@ from seawall.monitoring._window_drift_kernels import (
     ks_wasserstein_rows,
     psi_rows,
 )
-from seawall.monitoring._window_state import WindowState, WindowStates
+from seawall.monitoring._window_state import WindowState, WindowStates, model_spans
 
 __all__ = ["DriftArrays", "TESTS", "category_cells", "drift_points", "sketch_sizes", "window_drift"]
 
@@ -197,19 +197,25 @@ def window_drift(refs: list[Sketch], windows: list[list[Sketch]], min_rows: int)
     )
 
 
-def _numeric(ref: NumericSketch, cur: list[NumericSketch]) -> dict[str, Any]:
-    r_counts = np.broadcast_to(ref.counts.astype(np.float64), (len(cur), ref.counts.size))
-    c_counts = np.stack([c.counts for c in cur]).astype(np.float64)
-    stat, p, v = chi2_rows(r_counts, c_counts)
-    res: dict[str, Any] = {
-        "test": np.full(len(cur), TESTS.index("chi2_binned"), dtype=np.int8),
+def _cells(test: str, ref: FloatArray, cur: FloatArray) -> dict[str, Any]:
+    """Chi-square (Cramér's V its effect), PSI and Jensen–Shannon of each row pair of cells."""
+    stat, p, v = chi2_rows(ref, cur)
+    k = cur.shape[0]
+    return {
+        "test": np.full(k, TESTS.index(test), dtype=np.int8),
         "statistic": stat,
         "p": p,
         "effect": v,
-        "ks": np.full(len(cur), np.nan),
-        "psi": psi_rows(r_counts, c_counts),
-        "js": js_rows(r_counts, c_counts),
+        "ks": np.full(k, np.nan),
+        "psi": psi_rows(ref, cur),
+        "js": js_rows(ref, cur),
     }
+
+
+def _numeric(ref: NumericSketch, cur: list[NumericSketch]) -> dict[str, Any]:
+    r_counts = np.broadcast_to(ref.counts.astype(np.float64), (len(cur), ref.counts.size))
+    c_counts = np.stack([c.counts for c in cur]).astype(np.float64)
+    res = _cells("chi2_binned", r_counts, c_counts)
     if ref.sample is None:
         return res
     exact = np.flatnonzero([c.sample is not None for c in cur])
@@ -234,16 +240,7 @@ def _numeric(ref: NumericSketch, cur: list[NumericSketch]) -> dict[str, Any]:
 
 def _categorical(ref: CategoricalSketch, cur: list[CategoricalSketch]) -> dict[str, Any]:
     r_cells, c_cells, _ = category_cells(ref, cur)
-    stat, p, v = chi2_rows(r_cells, c_cells)
-    return {
-        "test": np.full(len(cur), TESTS.index("chi2"), dtype=np.int8),
-        "statistic": stat,
-        "p": p,
-        "effect": v,
-        "ks": np.full(len(cur), np.nan),
-        "psi": psi_rows(r_cells, c_cells),
-        "js": js_rows(r_cells, c_cells),
-    }
+    return _cells("chi2", r_cells, c_cells)
 
 
 def drift_points(
@@ -274,10 +271,8 @@ def drift_points(
     min_rows : int
         Windows with fewer non-missing values of a feature leave it unjudged.
     """
-    models = np.array([s.model for s in states], dtype=object)
-    change = np.flatnonzero(np.r_[True, models[1:] != models[:-1], True])
     ks_test = TESTS.index("ks")
-    for lo, hi in zip(change[:-1], change[1:], strict=True):
+    for lo, hi in model_spans(states):
         ref = ws.reference(states[lo].model).summary
         if not ref.names:
             continue

@@ -25,10 +25,8 @@ __all__ = [
     "chi2_rows",
     "js_rows",
     "ks_pvalue_rows",
-    "ks_rows",
     "ks_wasserstein_rows",
     "psi_rows",
-    "wasserstein_rows",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -216,54 +214,6 @@ def ks_wasserstein_rows(
     empty = n_int == 0
     # Rounding can leave -1e-17 where the samples agree; a distance is never negative.
     return np.where(empty, np.nan, ks), np.where(empty, np.nan, np.maximum(total, 0.0))
-
-
-def ks_rows(
-    ref_sorted: FloatArray, values: FloatArray, group: IdxArray, start: IdxArray, k: int
-) -> FloatArray:
-    """The two-sample KS statistic of each group's sorted values against one reference.
-
-    Parameters
-    ----------
-    ref_sorted, values, group, start, k
-        As :func:`ks_wasserstein_rows`.
-
-    Returns
-    -------
-    ndarray of float64, shape (k,)
-        ``max |F_ref - F_group|``; NaN for groups without values.
-
-    Examples
-    --------
-    >>> ks_rows(np.array([0.0, 1.0, 3.0]), np.array([5.0, 6.0, 8.0]),
-    ...         np.zeros(3, dtype=np.intp), np.array([0]), 1).tolist()
-    [1.0]
-    """
-    return ks_wasserstein_rows(ref_sorted, values, group, start, k)[0]
-
-
-def wasserstein_rows(
-    ref_sorted: FloatArray, values: FloatArray, group: IdxArray, start: IdxArray, k: int
-) -> FloatArray:
-    """The Wasserstein-1 distance of each group's sorted values from one reference.
-
-    Parameters
-    ----------
-    ref_sorted, values, group, start, k
-        As :func:`ks_wasserstein_rows`.
-
-    Returns
-    -------
-    ndarray of float64, shape (k,)
-        ``integral |F_ref - F_group|``; NaN for groups without values.
-
-    Examples
-    --------
-    >>> wasserstein_rows(np.array([0.0, 1.0, 3.0]), np.array([5.0, 6.0, 8.0]),
-    ...                  np.zeros(3, dtype=np.intp), np.array([0]), 1).round(12).tolist()
-    [5.0]
-    """
-    return ks_wasserstein_rows(ref_sorted, values, group, start, k)[1]
 
 
 def ks_pvalue_rows(statistic: FloatArray, n_ref: int, n_cur: npt.ArrayLike) -> FloatArray:

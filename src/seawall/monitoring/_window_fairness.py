@@ -20,6 +20,7 @@ from scipy import special
 from seawall.metrics import newcombe_interval, ratio_interval
 from seawall.metrics._spread import abs_interval, symmetric_ratio_interval
 from seawall.monitoring._points import PointsBuilder
+from seawall.monitoring._sketch_merge import label_index
 from seawall.monitoring._window_state import GroupCounts
 
 __all__ = ["dense_counts", "fairness_points", "spread_and_ratio"]
@@ -48,10 +49,7 @@ def dense_counts(tables: list[GroupCounts]) -> FloatArray:
     >>> dense_counts([a, b])[:, :, 0].tolist()
     [[4.0, 0.0], [0.0, 3.0]]
     """
-    index: dict[object, int] = {}
-    for t in tables:
-        for g in t.groups:
-            index.setdefault(g, len(index))
+    index = label_index(t.groups for t in tables)
     out = np.zeros((len(tables), max(len(index), 1), 4))
     for i, t in enumerate(tables):
         out[i, [index[g] for g in t.groups]] = t.counts
@@ -150,23 +148,13 @@ def fairness_points(
     idx = np.arange(len(tables), dtype=np.intp)
     counts = dense_counts(tables)
     rows, positive, labelled_pos, true_pos = (counts[:, :, c] for c in range(4))
-    judged = rows >= max(min_rows, 1)
-    di = spread_and_ratio(positive, rows, judged, alpha, ratio=True)
-    builder.add(
-        "disparate_impact",
-        attribute,
-        idx,
-        *di,
-        np.where(judged, rows, 0).sum(axis=1).astype(np.int64),
-    )
-    if not has_labels:
-        return
-    judged_tpr = labelled_pos >= max(min_rows, 1)
-    gap = spread_and_ratio(true_pos, labelled_pos, judged_tpr, alpha, ratio=False)
-    builder.add(
-        "tpr_gap",
-        attribute,
-        idx,
-        *gap,
-        np.where(judged_tpr, labelled_pos, 0).sum(axis=1).astype(np.int64),
-    )
+    # (metric, successes, trials, ratio): positive rate over rows, TPR over labelled positives.
+    metrics = [("disparate_impact", positive, rows, True)]
+    if has_labels:
+        metrics.append(("tpr_gap", true_pos, labelled_pos, False))
+    for metric, x, n, ratio in metrics:
+        judged = n >= max(min_rows, 1)
+        value = spread_and_ratio(x, n, judged, alpha, ratio=ratio)
+        builder.add(
+            metric, attribute, idx, *value, np.where(judged, n, 0).sum(axis=1).astype(np.int64)
+        )

@@ -23,7 +23,7 @@ from seawall._validation import check_real, param_error
 from seawall.monitoring._cbpe import cbpe_points
 from seawall.monitoring._performance import accuracy_points, score_performance_points
 from seawall.monitoring._points import MetricPoints, PointsBuilder
-from seawall.monitoring._summarize_windows import collect_states
+from seawall.monitoring._summarize_windows import StateOptions, collect_states
 from seawall.monitoring._window_drift import drift_points
 from seawall.monitoring._window_fairness import fairness_points
 from seawall.monitoring._window_outputs import output_points, poisson_interval
@@ -274,27 +274,9 @@ def window_metrics(
     >>> points.series_matrix("accuracy").values.shape
     (1, 2)
     """
+    # The state options are this function's arguments: take them by name.
+    options = StateOptions.from_arguments(locals())
     check_real(alpha, "alpha", "window_metrics", low=0, high=1, low_open=True, high_open=True)
     check_real(min_rows, "min_rows", "window_metrics", low=1, integer=True)
-    states = collect_states(
-        logs,
-        every=every,
-        reference=reference,
-        time_col=time_col,
-        model_col=model_col,
-        prediction_col=prediction_col,
-        score_col=score_col,
-        label_col=label_col,
-        feature_cols=feature_cols,
-        categorical=categorical,
-        sensitive_cols=sensitive_cols,
-        id_col=id_col,
-        positive_label=positive_label,
-        calibration=calibration,
-        n_bins=n_bins,
-        n_calibration_bins=n_calibration_bins,
-        sample_cap=sample_cap,
-        score_sample_cap=score_sample_cap,
-        caller="window_metrics",
-    )
+    states = collect_states(logs, options, "window_metrics")
     return metric_points(states, alpha=alpha, min_rows=min_rows)

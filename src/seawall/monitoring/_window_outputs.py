@@ -15,7 +15,6 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from seawall.metrics import wilson_interval
 from seawall.metrics._intervals import mean_interval
 from seawall.monitoring._points import PointsBuilder, masked
 from seawall.monitoring._score_sketch import ScoreSketch
@@ -162,9 +161,7 @@ def output_points(
     lo, hi = poisson_interval(n, alpha)
     builder.add("volume", "", idx, n.astype(np.float64), lo, hi, n)
     pos = np.array([s.n_positive for s in states], dtype=np.float64)
-    p_lo, p_hi = wilson_interval(pos, n, z)
-    small = n < min_rows
-    builder.add("positive_rate", "", idx, *masked(~small, pos / n, p_lo, p_hi), n)
+    builder.add_rate("positive_rate", "", idx, pos, n, z, min_rows)
     sketches = [s.scores for s in states if s.scores is not None]
     if len(sketches) != len(states):
         return

@@ -11,36 +11,13 @@ reference; a feature whose reference has no value gets NaN.
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
-from seawall.metrics import wilson_interval
 from seawall.monitoring._drift_sketch import CategoricalSketch, NumericSketch, Sketch
-from seawall.monitoring._points import PointsBuilder, masked
+from seawall.monitoring._points import PointsBuilder
 from seawall.monitoring._window_drift import category_cells, sketch_sizes
-from seawall.monitoring._window_state import ReferenceProfile, WindowState
+from seawall.monitoring._window_state import ReferenceProfile, WindowState, model_spans
 
 __all__ = ["quality_points"]
-
-FloatArray = npt.NDArray[np.float64]
-IdxArray = npt.NDArray[np.intp]
-
-
-def _rate(
-    builder: PointsBuilder,
-    metric: str,
-    feature: str,
-    idx: IdxArray,
-    x: FloatArray,
-    n: FloatArray,
-    z: float,
-    min_rows: int,
-    defined: bool,
-) -> None:
-    lo, hi = wilson_interval(x, n, z)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        value = x / n
-    bad = (n < max(min_rows, 1)) | (not defined)
-    builder.add(metric, feature, idx, *masked(~bad, value, lo, hi), n.astype(np.int64))
 
 
 def quality_points(
@@ -66,9 +43,7 @@ def quality_points(
         Windows with fewer rows (non-missing values for the range and category
         rates) get NaN.
     """
-    models = np.array([s.model for s in states], dtype=object)
-    change = np.flatnonzero(np.r_[True, models[1:] != models[:-1], True])
-    for lo, hi in zip(change[:-1], change[1:], strict=True):
+    for lo, hi in model_spans(states):
         idx = np.arange(lo, hi, dtype=np.intp)
         part = states[lo:hi]
         ref = profiles[part[0].model].summary
@@ -76,23 +51,15 @@ def quality_points(
         for j, (name, r) in enumerate(zip(ref.names, ref.sketches, strict=True)):
             cur: list[Sketch] = [s.features.sketches[j] for s in part]
             missing = np.array([c.n_missing for c in cur], dtype=np.float64)
-            _rate(builder, "null_rate", name, idx, missing, n_rows, z, min_rows, True)
+            builder.add_rate("null_rate", name, idx, missing, n_rows, z, min_rows)
             n = sketch_sizes(cur).astype(np.float64)
             judged = r.n > 0 and not r.reason
             if isinstance(r, NumericSketch):
                 outside = np.array([s.out_of_range[j] for s in part], dtype=np.float64)
-                _rate(builder, "out_of_range_rate", name, idx, outside, n, z, min_rows, judged)
+                builder.add_rate(
+                    "out_of_range_rate", name, idx, outside, n, z, min_rows, defined=judged
+                )
             elif isinstance(r, CategoricalSketch):
                 cats = [c for c in cur if isinstance(c, CategoricalSketch)]
                 _, _, unseen = category_cells(r, cats)
-                _rate(
-                    builder,
-                    "unseen_rate",
-                    name,
-                    idx,
-                    unseen.astype(np.float64),
-                    n,
-                    z,
-                    min_rows,
-                    judged,
-                )
+                builder.add_rate("unseen_rate", name, idx, unseen, n, z, min_rows, defined=judged)

@@ -8,6 +8,7 @@ again: counts and sums add, sketches merge.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -19,7 +20,7 @@ from seawall._validation import param_error
 from seawall.exceptions import DataValidationError
 from seawall.monitoring._drift_sketch import WindowSummary, read_only
 from seawall.monitoring._score_sketch import ScoreSketch, merge_scores
-from seawall.monitoring._sketch_merge import merge_summaries
+from seawall.monitoring._sketch_merge import merge_summaries, union_counts
 
 __all__ = [
     "GroupCounts",
@@ -28,6 +29,7 @@ __all__ = [
     "WindowStates",
     "merge_all",
     "merge_groups",
+    "model_spans",
     "utc_ns",
 ]
 
@@ -96,15 +98,7 @@ def merge_groups(tables: list[GroupCounts]) -> GroupCounts:
     """
     if len(tables) == 1:
         return tables[0]
-    index: dict[Any, int] = {}
-    for t in tables:
-        for g in t.groups:
-            index.setdefault(g, len(index))
-    counts = np.zeros((len(index), 4), dtype=np.int64)
-    positions = [index[g] for t in tables for g in t.groups]
-    if positions:
-        np.add.at(counts, positions, np.concatenate([t.counts for t in tables]))
-    return GroupCounts(tuple(index), read_only(counts))
+    return GroupCounts(*union_counts([t.groups for t in tables], [t.counts for t in tables]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,3 +392,21 @@ def utc_ns(ts: pd.Timestamp) -> int:
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
     return int(ts.value)
+
+
+def model_spans(states: Sequence[WindowState]) -> list[tuple[int, int]]:
+    """The ``[lo, hi)`` index range of each model's run of states.
+
+    Parameters
+    ----------
+    states : sequence of WindowState
+        At least one, sorted by model.
+
+    Returns
+    -------
+    list of (int, int)
+        One range per model, in order.
+    """
+    models = np.array([s.model for s in states], dtype=object)
+    change = np.flatnonzero(np.r_[True, models[1:] != models[:-1], True]).tolist()
+    return list(zip(change[:-1], change[1:], strict=True))
