@@ -16,6 +16,7 @@ from rich.console import Console
 
 from seawall.associations import Investigation, discover_labels
 from seawall.audit import AuditResult, audit
+from seawall.cli._demo_fleet import fleet_story
 from seawall.cli._errors import reports_errors
 from seawall.cli._render import (
     print_audit_summary,
@@ -250,14 +251,17 @@ def repair_story(story: Story, run: StoryRun, seed: int) -> RepairEffect:
 )
 @reports_errors
 def demo_command(out_dir: Path, rows: int, seed: int) -> None:
-    """Run Seawall end to end on three seeded stories, with no server and no download.
+    """Run Seawall end to end on four seeded stories, with no server and no download.
 
     A lending model whose proxy feature (distance from a branch) gives the
     low-income group a disparate impact, and a health-care model trained on few
     seniors whose error rate for seniors is higher: each is trained with
     scikit-learn, audited on held-out data and reported to OUT/<story>/. Then an
     image tagger's output, whose offensive tag for one user group in night-time
-    photos of people is found among 10,000 tags (OUT/tagging/).
+    photos of people is found among 10,000 tags (OUT/tagging/). Last, a fleet of
+    1,000 simulated models watched hourly for 30 days: every metric series scored,
+    the anomalies grouped into ranked incidents and checked against the injected
+    events, found and missed (OUT/fleet/).
     """
     from seawall.reports import write_report
 
@@ -285,6 +289,7 @@ def demo_command(out_dir: Path, rows: int, seed: int) -> None:
     with progress_steps(Console(stderr=True), 3) as advance:
         tagging, paths = run_tagging_story(out_dir / "tagging", rows, seed, advance)
     print_investigation_summary(console, tagging, paths.html, paths.json)
+    fleet_story(console, out_dir / "fleet", seed)
     console.print(
         f"\nDone in {time.perf_counter() - start:.1f} s. Open the reports in a browser; "
         f"re-run an audit with the command in each report's 'Reproduce' section."

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from seawall.cli._demo_fleet import FleetRun, fleet_story, truth_lines
+
+
+@pytest.fixture(scope="module")
+def told(tmp_path_factory: pytest.TempPathFactory) -> tuple[FleetRun, str]:
+    out = tmp_path_factory.mktemp("demo") / "fleet"
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=200, color_system=None)
+    run = fleet_story(console, out, 0, n_models=60, n_days=20)
+    return run, buffer.getvalue()
+
+
+def test_writes_incidents_json_and_page(told: tuple[FleetRun, str]) -> None:
+    run, _ = told
+    assert run.json.name == "incidents.json" and run.html.name == "fleet.html"
+    doc = json.loads(run.json.read_text(encoding="utf-8"))
+    assert doc["n_incidents"] == len(doc["incidents"]) == len(run.incidents) > 0
+    assert [i["rank"] for i in doc["incidents"]] == list(range(1, len(doc["incidents"]) + 1))
+    assert doc["incidents"][0]["members"] and doc["incidents"][0]["summary"]
+    page = run.html.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script src=" not in page and "<link " not in page  # self-contained
+    for k in (1, 2, 3):
+        assert f'id="incident-{k}"' in page
+    assert "Against the ground truth" in page
+
+
+def test_console_names_compression(told: tuple[FleetRun, str]) -> None:
+    run, text = told
+    flat = " ".join(text.split())
+    inc = run.incidents
+    assert f"{inc.n_anomalies:,} anomalous steps on " in flat
+    assert f"→ {len(inc):,} incidents (compression {inc.compression:.1f}×)" in flat
+    assert "Top 5 of " in flat and "shared labels" in flat
+    assert str(run.json) in flat and str(run.html) in flat
+
+
+def test_console_gives_the_ground_truth_plainly(told: tuple[FleetRun, str]) -> None:
+    run, text = told
+    flat = " ".join(text.split())
+    n_found = sum(e.detected for e in run.score.events)
+    assert n_found < len(run.fleet.events)  # the fairness creep is missed at this seed
+    match = re.search(r"Ground truth: (\d+) of (\d+) injected events found", flat)
+    assert match is not None
+    assert (int(match[1]), int(match[2])) == (n_found, len(run.fleet.events))
+    for event, score in zip(run.fleet.events, run.score.events, strict=True):
+        if score.detected:
+            assert f"✓ {event.id} " in flat and f"main incident is #{score.main_rank}," in flat
+        else:
+            assert re.search(rf"✗ {event.id} [^✓✗]*: MISSED\.", flat)
+    assert "fairness creep" in flat
+
+
+def test_truth_lines_tones(told: tuple[FleetRun, str]) -> None:
+    run, _ = told
+    lines = truth_lines(run)
+    assert {tone for tone, _ in lines} <= {"good", "bad", "muted"}
+    assert lines[0][0] == "bad"  # an event was missed: the headline says so
+    assert sum(text.startswith("✗") for _, text in lines) == sum(
+        not e.detected for e in run.score.events
+    )
+
+
+def test_same_seed_same_incidents(told: tuple[FleetRun, str], tmp_path: Path) -> None:
+    run, _ = told
+    again = fleet_story(Console(file=io.StringIO()), tmp_path / "fleet", 0, n_models=60, n_days=20)
+    assert again.json.read_text(encoding="utf-8") == run.json.read_text(encoding="utf-8")
