@@ -191,7 +191,8 @@ def _autocorrelation(E: FloatArray, n_lags: int) -> tuple[FloatArray, FloatArray
     """
     observed = ~np.isnan(E)
     filled = np.where(observed, E, 0.0)
-    n_fft = fft.next_fast_len(2 * E.shape[1], real=True)
+    # Lags below n_lags wrap around only past n + n_lags - 1: no need for 2n.
+    n_fft = fft.next_fast_len(E.shape[1] + n_lags, real=True)
     spec = fft.rfft(filled, n_fft, axis=1)
     acov = fft.irfft(spec.real**2 + spec.imag**2, n_fft, axis=1)[:, :n_lags]
     if observed.all():

@@ -172,7 +172,8 @@ def score_step(
     idx += cols
     log_lo = log_n.take(flat.take(idx))
     idx += 1
-    log_hi = log_n.take(flat.take(idx))
+    n_hi = flat.take(idx)
+    log_hi = log_n.take(n_hi)
     # log p = log G_lo + frac (log G_hi - log G_lo), G = (N + 1) / (n + 1)
     log_hi -= log_lo
     log_hi *= x
@@ -181,15 +182,19 @@ def score_step(
     # too few to read: extend log p linearly in sqrt(a) along the slope of the
     # last unit of sqrt(a) below that level (an extreme-value tail, fitted per
     # series), so an unprecedented residual keeps ranking above a merely rare one.
-    anchor = np.count_nonzero(counts[:, 1 : _K + 1] >= TAIL_COUNT, axis=1)
-    base = np.maximum(anchor - _TAIL_SPAN, 0)
-    beyond = (x_full > anchor) & (anchor > 0)
-    if beyond.any():
-        rows = np.flatnonzero(beyond)
-        log_anchor = log_n.take(flat.take(cols[rows] + anchor[rows]))
-        log_base = log_n.take(flat.take(cols[rows] + base[rows]))
-        slope = (log_anchor - log_base) / (anchor[rows] - base[rows])
-        extrapolated = log_anchor + slope * (x_full[rows] - anchor[rows])
+    # The counts fall with the level, so a residual can lie beyond that level only
+    # when the upper end of its bracket has fewer than TAIL_COUNT (past the last
+    # level it reads the spare zero column): only those few rows need the level.
+    candidates = np.flatnonzero(n_hi < TAIL_COUNT)
+    if candidates.size:
+        anchor = np.count_nonzero(counts[candidates, 1 : _K + 1] >= TAIL_COUNT, axis=1)
+        keep = (x_full[candidates] > anchor) & (anchor > 0)
+        rows, anchor = candidates[keep], anchor[keep]
+        base = np.maximum(anchor - _TAIL_SPAN, 0)
+        log_anchor = log_n.take(flat.take(cols[rows] + anchor))
+        log_base = log_n.take(flat.take(cols[rows] + base))
+        slope = (log_anchor - log_base) / (anchor - base)
+        extrapolated = log_anchor + slope * (x_full[rows] - anchor)
         # Where the counts still speak (p above its floor 1 / (n + 1)) the smaller
         # of the two holds: the empirical p keeps its conformal calibration.
         log_hi[rows] = np.minimum(log_hi[rows], extrapolated)
