@@ -1,12 +1,13 @@
-"""What the benchmark scripts share: peak memory of a child process (Linux), versions."""
+"""What the benchmark scripts share: peak memory (Linux), versions, which Seawall ran."""
 
 from __future__ import annotations
 
 import platform
 from collections.abc import Iterable
 from importlib import metadata
+from pathlib import Path
 
-__all__ = ["reset_peak", "status_kib", "versions"]
+__all__ = ["reset_peak", "seawall_source", "status_kib", "versions"]
 
 
 def status_kib() -> dict[str, int]:
@@ -39,3 +40,31 @@ def versions(packages: Iterable[str]) -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[pkg] = "not installed"
     return out
+
+
+def seawall_source() -> str:
+    """Where ``seawall`` is imported from, its commit and whether its monitoring differs.
+
+    The detector's internals change between commits; the results say which code ran.
+    """
+    import subprocess
+
+    import seawall
+
+    src = Path(seawall.__file__).resolve().parent
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(src), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        diff = subprocess.run(
+            ["git", "-C", str(src), "diff", "--stat", "HEAD", "--", "monitoring"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return str(src)
+    return f"{src} at {head}" + (" with uncommitted changes in monitoring/" if diff else "")
