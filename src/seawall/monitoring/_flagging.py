@@ -3,13 +3,12 @@
 Why not just ``scores >= threshold``
 ------------------------------------
 A calibrated score is ``1 - p`` where ``p`` is a conformal tail probability
-estimated from the series' own past residuals, so the smallest ``p`` a series can
-show after ``n`` scored steps is about ``1 / (n + 1)``: a threshold of 0.999 cannot
-be crossed before a thousand steps of history (six weeks of hourly windows), and a
-30-day hourly fleet would never alarm. Lowering the threshold instead floods a
-fleet with false alarms (0.99 flags 1% of all steps). Anomalies that matter in a
-fleet last, though, and several consecutive unusual steps are much stronger
-evidence than any one of them.
+estimated from the series' own recent residuals (a few hundred of them), so the
+smallest ``p`` read from the counts is about ``1 / (n + 1)``; beyond, ``p`` comes
+from a tail fitted per series, which ranks extremes but resolves thresholds such
+as 0.999 coarsely. Lowering the threshold instead floods a fleet with false alarms
+(0.99 flags 1% of all steps). Anomalies that matter in a fleet last, though, and
+several consecutive unusual steps are much stronger evidence than any one of them.
 
 The rule
 --------
@@ -108,7 +107,7 @@ def flag_anomalies(
     Parameters
     ----------
     scores : array-like of shape (n_series, n_steps)
-        Calibrated scores in [0, 1) (``Detection.scores``); NaN is never flagged
+        Calibrated scores in [0, 1] (``Detection.scores``); NaN is never flagged
         and ends a run.
     threshold : float or array-like of shape (n_series,), default=0.999
         A run is flagged once its combined tail probability is at most
