@@ -47,6 +47,7 @@ from seawall.monitoring import detect
 from seawall.monitoring._feedback import Feedback, series_thresholds
 from seawall.monitoring._flagging import flag_anomalies
 from seawall.monitoring._fleet_eval import score_incidents
+from seawall.monitoring._guardrails import breach_scores, guardrail_bounds, guardrail_flags
 from seawall.monitoring._incidents import group_incidents
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -59,6 +60,13 @@ FLAGGING: dict[str, tuple[float, float | None]] = {
     "plain 0.9999": (0.9999, None),
     "runs 0.9999": (0.9999, 0.99),
 }
+#: The same rules, plus the four-fifths guardrail on disparate impact
+#: (``seawall.monitoring.guardrail_flags``: the median of the last 168 hourly
+#: windows below 0.8).
+GUARDED: dict[str, tuple[float, float | None]] = {
+    "runs 0.999 + four-fifths guardrail": (0.999, 0.99),
+}
+RULES = FLAGGING | GUARDED
 TARGETS = {
     "event_recall": (">=", 0.9),
     "false_alarm_rate": ("<=", 0.5),
@@ -148,11 +156,18 @@ def run_seed(seed: int, models: int, days: int) -> dict[str, Any]:
         ],
         "rules": {},
     }
-    for name, (threshold, run_level) in FLAGGING.items():
+    guard = guardrail_flags(
+        fleet.values, guardrail_bounds(fleet.series["metric"].tolist()), min_run=1, smooth=168
+    )
+    for name, (threshold, run_level) in RULES.items():
         t3 = time.perf_counter()
         flags = flag_anomalies(scores, threshold=threshold, run_level=run_level)
+        ranked = scores
+        if name in GUARDED:
+            flags |= guard
+            ranked = breach_scores(scores, guard)
         t4 = time.perf_counter()
-        inc = group_incidents(flags, scores, fleet.series, timestamps=fleet.timestamps)
+        inc = group_incidents(flags, ranked, fleet.series, timestamps=fleet.timestamps)
         t5 = time.perf_counter()
         fig = score_incidents(inc, fleet.events, keys, scored, steps_per_day=24)
         d = fig.to_dict()
@@ -170,7 +185,7 @@ def run_seed(seed: int, models: int, days: int) -> dict[str, Any]:
 
 def _table(results: list[dict[str, Any]]) -> list[str]:
     lines = []
-    for name in FLAGGING:
+    for name in RULES:
         lines.append(f"\n{name}")
         lines.append(f"  {'figure':<22}{'mean':>10}{'min':>10}{'max':>10}   target")
         for key in (
@@ -249,7 +264,7 @@ def main() -> None:
     lines = _table(results)
     print("\n".join(lines))
     summary: dict[str, Any] = {}
-    for name in FLAGGING:
+    for name in RULES:
         summary[name] = {}
         for key in (
             "event_recall",

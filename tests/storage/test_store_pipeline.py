@@ -71,3 +71,37 @@ def test_detection_needs_enough_windows() -> None:
         store.write_metric_points(points)
         with pytest.raises(InsufficientDataError, match="at least 32 are needed"):
             detect_incidents(store)
+
+
+def test_a_fairness_guardrail_breach_becomes_an_incident() -> None:
+    rng = np.random.default_rng(4)
+    n = 200
+    times = pd.date_range("2024-01-01", periods=n, freq="h")
+    di = 0.93 + rng.normal(0, 0.01, n)
+    di[100:] -= np.linspace(0, 0.3, n - 100)  # a creep the baseline follows
+    volume = 100 + rng.normal(0, 3, n)
+    points = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "model": "m",
+                    "metric": "disparate_impact",
+                    "window_start": times,
+                    "value": di,
+                    "lower": di - 0.04,
+                    "upper": di + 0.04,
+                }
+            ),
+            pd.DataFrame(
+                {"model": "m", "metric": "volume", "window_start": times, "value": volume}
+            ),
+        ]
+    )
+    with Store() as store:
+        store.write_metric_points(points)
+        incidents = detect_incidents(store)
+    members = [m for i in incidents.incidents for m in i.members]
+    assert "m/disparate_impact" in members
+    breach = int(np.argmax(di + 0.04 < 0.8))
+    first = min(i.start for i in incidents.incidents if "m/disparate_impact" in i.members)
+    assert first == times[breach + 2]  # the third window in a row under 0.8

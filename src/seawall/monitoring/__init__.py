@@ -14,7 +14,9 @@ chains the two for one series (what ``seawall detect`` writes per file).
 together), :func:`group_incidents` groups flags on related series (same model,
 same upstream source, team or region, or series often anomalous together) into
 ranked :class:`Incidents`, and :class:`Feedback` with :func:`series_thresholds`
-makes a series that raised false alarms less sensitive.
+makes a series that raised false alarms less sensitive. :func:`guardrail_flags`
+flags fixed limits that a slow drift would never make unusual (the four-fifths
+rule on disparate impact, :data:`FAIRNESS_GUARDRAILS`).
 :func:`window_metrics` turns prediction logs into per-model, per-window metric
 points (:class:`MetricPoints`: volume, score distribution, drift of every logged
 feature with false discoveries controlled, accuracy/AUC/calibration once labels
@@ -50,6 +52,12 @@ from seawall.monitoring._drift_summarize import summarize
 from seawall.monitoring._feedback import Feedback, FeedbackEntry, series_thresholds
 from seawall.monitoring._flagging import flag_anomalies
 from seawall.monitoring._fleet_eval import EventScore, FleetScore, score_incidents
+from seawall.monitoring._guardrails import (
+    FAIRNESS_GUARDRAILS,
+    breach_scores,
+    guardrail_bounds,
+    guardrail_flags,
+)
 from seawall.monitoring._incident_result import Incident, Incidents
 from seawall.monitoring._incidents import group_incidents
 from seawall.monitoring._onset import OnsetFilter, onset_scores
@@ -71,6 +79,7 @@ from seawall.monitoring._window_state import (
 
 __all__ = [
     "DEFAULT_METRIC_WEIGHTS",
+    "FAIRNESS_GUARDRAILS",
     "CategoricalSketch",
     "Detection",
     "DriftReport",
@@ -93,12 +102,15 @@ __all__ = [
     "WindowState",
     "WindowStates",
     "WindowSummary",
+    "breach_scores",
     "co_anomaly_groups",
     "detect",
     "detect_period",
     "feature_drift",
     "flag_anomalies",
     "group_incidents",
+    "guardrail_bounds",
+    "guardrail_flags",
     "metric_points",
     "onset_scores",
     "score_incidents",

@@ -10,7 +10,8 @@ it):
 2. :func:`detect_incidents` lays every stored metric series (one per model,
    metric and qualifier) on one grid of windows, scores them
    (:func:`seawall.monitoring.detect`), flags runs of high scores at a threshold
-   that feedback raises for series behind false alarms, groups the flags into
+   that feedback raises for series behind false alarms, adds the guardrails (three
+   windows in a row whose disparate impact interval lies under 0.8), groups the flags into
    ranked incidents using the models' labels (team, region, source, ...), and
    stores the anomalies and the incidents. An incident's id is a hash of its
    start and members, so rerunning on the same data finds the same incidents and
@@ -32,6 +33,8 @@ from seawall.storage._store import Store
 
 __all__ = ["WindowsRun", "compute_windows", "detect_incidents", "incident_id"]
 
+#: Windows in a row whose interval lies past a guardrail before it is flagged.
+GUARD_RUN = 3
 # Drift measures that restate ``drift`` (the effect size a person reads).
 _RESTATED = ("drift_psi", "drift_js", "drift_ks")
 
@@ -204,9 +207,12 @@ def detect_incidents(
     """
     from seawall.monitoring import (
         Feedback,
+        breach_scores,
         detect,
         flag_anomalies,
         group_incidents,
+        guardrail_bounds,
+        guardrail_flags,
         series_thresholds,
     )
     from seawall.monitoring._series_table import default_warmup, long_table
@@ -258,8 +264,23 @@ def detect_incidents(
         )
     levels = series_thresholds(feedback, list(table.keys), now=now, threshold=threshold)
     flags = flag_anomalies(res.scores, threshold=levels)
+    scores = res.scores
+    # Guardrails: a window whose whole interval lies past a fixed limit (the
+    # four-fifths rule: disparate impact's upper bound under 0.8), three in a row.
+    if "upper" in points.columns and points["upper"].notna().any():
+        upper = long_table(
+            points.assign(upper=points["upper"].astype("float64")),
+            series_col="series",
+            timestamp_col="window_start",
+            value_col="upper",
+            source="the metric points",
+        )
+        bounds = guardrail_bounds(labels["metric"].tolist())
+        guard = guardrail_flags(upper.values, bounds, min_run=GUARD_RUN)
+        flags |= guard
+        scores = breach_scores(scores, guard)
     incidents = group_incidents(
-        flags, res.scores, labels, timestamps=pd.DatetimeIndex(table.timestamps)
+        flags, scores, labels, timestamps=pd.DatetimeIndex(table.timestamps)
     )
     rows, steps = np.nonzero(flags)
     store.write_anomalies(

@@ -1,0 +1,61 @@
+"""Guardrails: a fixed limit flags a slow breach that the adaptive baseline follows."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from seawall.exceptions import DataValidationError, InvalidParameterError
+from seawall.monitoring import detect, flag_anomalies, guardrail_bounds, guardrail_flags
+
+
+def _naive(V: np.ndarray, bounds: np.ndarray, min_run: int, smooth: int) -> np.ndarray:
+    out = np.zeros(V.shape, dtype=bool)
+    for i in range(V.shape[0]):
+        run = 0
+        for t in range(V.shape[1]):
+            window = V[i, max(t - smooth + 1, 0) : t + 1]
+            window = window[~np.isnan(window)]
+            enough = window.size >= (max(smooth // 2, 1) if smooth > 1 else 1)
+            value = np.median(window) if enough else np.nan
+            run = run + 1 if value < bounds[i] else 0
+            out[i, t] = run >= min_run
+    return out
+
+
+@pytest.mark.parametrize(("min_run", "smooth"), [(1, 1), (3, 1), (1, 5), (2, 24)])
+def test_flags_equal_a_naive_loop(rng: np.random.Generator, min_run: int, smooth: int) -> None:
+    V = 0.85 + rng.normal(0, 0.08, (5, 300))
+    V[rng.random(V.shape) < 0.1] = np.nan
+    bounds = np.array([0.8, 0.8, np.nan, 0.9, 0.7])
+    np.testing.assert_array_equal(
+        guardrail_flags(V, bounds, min_run=min_run, smooth=smooth),
+        _naive(V, bounds, min_run, smooth),
+    )
+
+
+def test_a_slow_creep_is_missed_by_the_detector_and_caught_by_the_guardrail(
+    rng: np.random.Generator,
+) -> None:
+    n = 24 * 30
+    di = 0.92 + rng.normal(0, 0.03, n)
+    di[400:] -= np.linspace(0, 0.35, n - 400)  # five-fifths to three-fifths over ~13 days
+    scores = detect(di[None, :], warmup=240, period=1).scores
+    assert not flag_anomalies(scores).any()  # the baseline follows the creep
+    flags = guardrail_flags(di[None, :], guardrail_bounds(["disparate_impact"]), min_run=3)[0]
+    first = int(np.argmax(flags))
+    assert flags.any() and 400 < first < n
+    assert np.median(di[first - 2 : first + 1]) < 0.8 and not flags[:400].any()
+
+
+def test_bad_input_is_named() -> None:
+    with pytest.raises(
+        DataValidationError, match=re.escape("bounds passed to guardrail_flags has 1")
+    ):
+        guardrail_flags(np.zeros((2, 5)), [0.8])
+    with pytest.raises(
+        InvalidParameterError, match=re.escape("'smooth' parameter of guardrail_flags")
+    ):
+        guardrail_flags(np.zeros((1, 5)), [0.8], smooth=0)
