@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
 from seawall.evaluation._nab_corpus import NabCorpus, NabFile
+from seawall.evaluation._nab_json import read_json_object
 from seawall.evaluation._nab_profiles import NAB_PROFILES, read_profiles
 from seawall.exceptions import DataValidationError
 
@@ -81,20 +81,12 @@ def load_nab(folder: str | Path) -> NabCorpus:
             f"data/ and labels/combined_windows.json."
         )
     labels_path = root / "labels" / "combined_windows.json"
-    if not labels_path.is_file():
-        raise DataValidationError(
-            f"{str(labels_path)!r} does not exist; a NAB folder holds its windows in "
-            f"labels/combined_windows.json."
-        )
-    try:
-        labels = json.loads(labels_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise DataValidationError(f"{str(labels_path)!r} is not valid JSON.") from e
-    if not isinstance(labels, dict) or not labels:
-        raise DataValidationError(
-            f"{str(labels_path)!r} must map file paths to lists of [start, end] windows; "
-            f"got {type(labels).__name__} {labels!r:.80}."
-        )
+    labels = read_json_object(
+        labels_path,
+        repr(str(labels_path)),
+        "a NAB folder holds its windows in labels/combined_windows.json.",
+        "file paths to lists of [start, end] windows",
+    )
     files = []
     for name in sorted(labels):
         windows = labels[name]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from types import MappingProxyType
 from typing import Any
 
 from seawall._validation import check_real, param_error
+from seawall.evaluation._nab_json import read_json_object
 from seawall.exceptions import DataValidationError
 
 __all__ = ["NAB_PROFILES", "NabProfile", "read_profiles"]
@@ -125,20 +125,12 @@ def read_profiles(path: str | Path) -> Mapping[str, NabProfile]:
     0.11
     """
     path = Path(path)
-    if not path.is_file():
-        raise DataValidationError(
-            f"The NAB profiles file {str(path)!r} does not exist; pass a folder laid out "
-            f"as NAB's repository (config/profiles.json)."
-        )
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise DataValidationError(f"The NAB profiles file {str(path)!r} is not valid JSON.") from e
-    if not isinstance(raw, dict) or not raw:
-        raise DataValidationError(
-            f"The NAB profiles file {str(path)!r} must map profile names to "
-            f"{{'CostMatrix': {{...}}}}; got {type(raw).__name__}."
-        )
+    raw = read_json_object(
+        path,
+        f"The NAB profiles file {str(path)!r}",
+        "pass a folder laid out as NAB's repository (config/profiles.json).",
+        "profile names to {'CostMatrix': {...}}",
+    )
     profiles: dict[str, NabProfile] = {}
     for name, entry in raw.items():
         matrix = entry.get("CostMatrix") if isinstance(entry, dict) else None
