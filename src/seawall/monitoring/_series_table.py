@@ -94,11 +94,40 @@ class LongTable:
         The union of every series' timestamps, increasing.
     values : ndarray of float64, shape (n_series, n_steps)
         NaN where a series has no value at a timestamp.
+    positions : ndarray of int64, shape (n_rows,)
+        Where each row of the table landed in ``values`` (a flat index), so another
+        column of the same table can be laid on the same grid without re-reading it.
     """
 
     keys: tuple[str, ...]
     timestamps: npt.NDArray[np.datetime64]
     values: FloatArray
+    positions: npt.NDArray[np.int64]
+
+    def lay(self, column: npt.ArrayLike) -> FloatArray:
+        """Another column of the same table on the same grid (NaN where absent).
+
+        Parameters
+        ----------
+        column : array-like of shape (n_rows,)
+            One number per row of the table, in its row order.
+
+        Returns
+        -------
+        ndarray of float64, shape (n_series, n_steps)
+            The column as a matrix.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> frame = pd.DataFrame({"series": ["a", "a"], "timestamp": ["2024-01-01", "2024-01-02"],
+        ...                       "value": [1.0, 2.0], "upper": [1.5, 2.5]})
+        >>> long_table(frame, series_col="series").lay(frame["upper"]).tolist()
+        [[1.5, 2.5]]
+        """
+        out = np.full(self.values.shape, np.nan)
+        out.reshape(-1)[self.positions] = np.asarray(column, dtype=np.float64)
+        return out
 
 
 def _require(frame: pd.DataFrame, column: str, option: str, source: str) -> None:
@@ -268,4 +297,4 @@ def long_table(
         )
     matrix = np.full((len(uniques), len(grid)), np.nan)
     matrix.reshape(-1)[flat] = values
-    return LongTable(keys=tuple(map(str, uniques)), timestamps=grid, values=matrix)
+    return LongTable(keys=tuple(map(str, uniques)), timestamps=grid, values=matrix, positions=flat)

@@ -268,15 +268,9 @@ def detect_incidents(
     # Guardrails: a window whose whole interval lies past a fixed limit (the
     # four-fifths rule: disparate impact's upper bound under 0.8), three in a row.
     if "upper" in points.columns and points["upper"].notna().any():
-        upper = long_table(
-            points.assign(upper=points["upper"].astype("float64")),
-            series_col="series",
-            timestamp_col="window_start",
-            value_col="upper",
-            source="the metric points",
-        )
+        upper = table.lay(points["upper"].to_numpy(dtype=np.float64, na_value=np.nan))
         bounds = guardrail_bounds(labels["metric"].tolist())
-        guard = guardrail_flags(upper.values, bounds, min_run=GUARD_RUN)
+        guard = guardrail_flags(upper, bounds, min_run=GUARD_RUN)
         flags |= guard
         scores = breach_scores(scores, guard)
     incidents = group_incidents(
