@@ -164,7 +164,6 @@ def score_step(
     x *= 1.0 / _H
     if missing is not None:
         np.copyto(x, 0.0, where=missing)
-    x_full = x.copy()
     np.minimum(x, _K, out=x)
     lower = np.floor(x)
     x -= lower  # the fraction
@@ -188,13 +187,16 @@ def score_step(
     candidates = np.flatnonzero(n_hi < TAIL_COUNT)
     if candidates.size:
         anchor = np.count_nonzero(counts[candidates, 1 : _K + 1] >= TAIL_COUNT, axis=1)
-        keep = (x_full[candidates] > anchor) & (anchor > 0)
-        rows, anchor = candidates[keep], anchor[keep]
+        # The uncapped position, for these rows only (NaN where missing: never kept).
+        x_full = np.sqrt(a[candidates])
+        x_full *= 1.0 / _H
+        keep = (x_full > anchor) & (anchor > 0)
+        rows, anchor, x_full = candidates[keep], anchor[keep], x_full[keep]
         base = np.maximum(anchor - _TAIL_SPAN, 0)
         log_anchor = log_n.take(flat.take(cols[rows] + anchor))
         log_base = log_n.take(flat.take(cols[rows] + base))
         slope = (log_anchor - log_base) / (anchor - base)
-        extrapolated = log_anchor + slope * (x_full[rows] - anchor)
+        extrapolated = log_anchor + slope * (x_full - anchor)
         # Where the counts still speak (p above its floor 1 / (n + 1)) the smaller
         # of the two holds: the empirical p keeps its conformal calibration.
         log_hi[rows] = np.minimum(log_hi[rows], extrapolated)
