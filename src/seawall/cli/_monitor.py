@@ -22,6 +22,13 @@ _STORE = click.option(
     help="The store: one DuckDB file, created when absent.",
 )
 
+_MODEL_COL = click.option(
+    "--model-col", default="model", show_default=True, help="The model column."
+)
+_REQUEST_ID_COL = click.option(
+    "--request-id-col", default="request_id", show_default=True, help="The request id."
+)
+
 
 def _paths(inputs: tuple[Path, ...]) -> list[str]:
     from seawall.cli._detect import find_inputs
@@ -37,7 +44,7 @@ def monitor_group() -> None:
 @monitor_group.command("models")
 @click.argument("data", type=click.Path(path_type=Path))
 @_STORE
-@click.option("--model-col", default="model", show_default=True, help="The model column.")
+@_MODEL_COL
 @reports_errors
 def models_command(data: Path, store_path: Path, model_col: str) -> None:
     """Register models and their labels (team, region, source, ...) from a table.
@@ -57,9 +64,9 @@ def models_command(data: Path, store_path: Path, model_col: str) -> None:
 @monitor_group.command("ingest")
 @click.argument("logs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_STORE
-@click.option("--model-col", default="model", show_default=True, help="The model column.")
+@_MODEL_COL
 @click.option("--time-col", default="time", show_default=True, help="The prediction time.")
-@click.option("--request-id-col", default="request_id", show_default=True, help="The request id.")
+@_REQUEST_ID_COL
 @click.option("--prediction-col", default="prediction", show_default=True, help="The prediction.")
 @click.option("--score-col", default="score", show_default=True, help="The score (a probability).")
 @click.option(
@@ -117,8 +124,8 @@ def ingest_command(
 @monitor_group.command("labels")
 @click.argument("labels", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_STORE
-@click.option("--model-col", default="model", show_default=True, help="The model column.")
-@click.option("--request-id-col", default="request_id", show_default=True, help="The request id.")
+@_MODEL_COL
+@_REQUEST_ID_COL
 @click.option("--label-col", default="label", show_default=True, help="The true outcome.")
 @click.option(
     "--label-time-col",
