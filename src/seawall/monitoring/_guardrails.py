@@ -25,6 +25,7 @@ import numpy.typing as npt
 
 from seawall._validation import check_real
 from seawall.exceptions import DataValidationError
+from seawall.monitoring._incidents import to_flags
 from seawall.monitoring._inputs import to_matrix
 from seawall.monitoring._runs import run_index
 
@@ -177,7 +178,7 @@ def breach_scores(scores: object, breaches: object, *, decades: float = 3.0) -> 
     """
     caller = "breach_scores"
     S = to_matrix(scores, "scores", caller)
-    B = np.asarray(breaches, dtype=bool)
+    B = to_flags(breaches, "breaches", caller)
     if B.shape != S.shape:
         raise DataValidationError(
             f"breaches passed to {caller} has shape {B.shape} but scores has {S.shape}; "
