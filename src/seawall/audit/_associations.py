@@ -25,7 +25,7 @@ from seawall.audit._fingerprint import data_fingerprint
 from seawall.exceptions import InsufficientDataError
 from seawall.metrics._table import frozen_array
 
-__all__ = ["AuditAssociations", "choose_context", "run_associations"]
+__all__ = ["AuditAssociations", "choose_context", "holds_lists", "run_associations"]
 
 #: A text column with more than this share of distinct values is taken for an
 #: identifier or free text: its contexts would be single rows.
@@ -121,7 +121,25 @@ def _record(inv: Investigation | None) -> dict[str, Any] | None:
     return doc
 
 
-def _holds_lists(values: pd.Series) -> bool:
+def holds_lists(values: pd.Series) -> bool:
+    """Whether a column holds lists (a multi-label column) in any row.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The column.
+
+    Returns
+    -------
+    bool
+        True for an Arrow list column, or an object column with a list, tuple, set,
+        dict or array in some row.
+
+    Examples
+    --------
+    >>> holds_lists(pd.Series(["a", ["b", "c"]])), holds_lists(pd.Series(["a", "b"]))
+    (True, False)
+    """
     if "list" in str(values.dtype):  # Arrow list columns
         return True
     if values.dtype != object:
@@ -131,7 +149,7 @@ def _holds_lists(values: pd.Series) -> bool:
 
 def _reason(values: pd.Series) -> str | None:
     """Why a column cannot define contexts, or None when it can."""
-    if _holds_lists(values):
+    if holds_lists(values):
         return "holds lists, not one value per row"
     n = int(values.notna().sum())
     distinct = int(values.nunique(dropna=True))

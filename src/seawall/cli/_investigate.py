@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-import numpy as np
 import pandas as pd
 from rich.console import Console
 
 from seawall._io import file_sha256, read_table
 from seawall.associations import Investigation
+from seawall.audit._associations import holds_lists
 from seawall.audit._audit import _check_columns
 from seawall.cli._errors import UserError, reports_errors
 from seawall.cli._label_lists import LABEL_SEP, label_matrix
@@ -143,14 +143,6 @@ def _title(target: Target, protected: Sequence[str], error: str | None) -> str:
         true_col, pred_col = target.names
         return f"Errors of {pred_col} against {true_col} ({error or _DEFAULT_ERROR}), by {by}"
     return f"Labels in {target.names[0]} associated with {by}"
-
-
-def _holds_lists(column: pd.Series) -> bool:
-    """Whether a column holds lists (a multi-label column), which is no context attribute."""
-    if column.dtype != object or column.empty:
-        return "list" in str(column.dtype)
-    first = column.iloc[0]
-    return isinstance(first, list | tuple | np.ndarray)
 
 
 def _discover_labels(
@@ -357,7 +349,7 @@ def investigate_command(
             _check_columns(frame, {role: col})
         used = {*protected, *target.names, *explanatory}
         ctx = list(context) or [
-            str(c) for c in frame.columns if str(c) not in used and not _holds_lists(frame[c])
+            str(c) for c in frame.columns if str(c) not in used and not holds_lists(frame[c])
         ]
         if not ctx:
             raise UserError(
