@@ -194,3 +194,33 @@ def test_errors_name_the_parameter():
         simulate_fleet(6, 7, events=("meteor",))  # type: ignore[arg-type]
     with pytest.raises(InvalidParameterError, match=re.escape("The 'models' parameter")):
         simulate_fleet(6, 7).prediction_logs(["nope"])
+
+
+def test_upper_bounds_cover_the_true_disparate_impact(fleet):
+    """``upper`` is a one-sided 97.5% bound of the last day's disparate impact."""
+    is_di = (fleet.series["metric"] == "disparate_impact").to_numpy()
+    assert np.isnan(fleet.upper[~is_di]).all()
+    upper = fleet.upper[is_di]
+    assert np.isfinite(upper).mean() > 0.9 and np.nanmax(upper) <= 1.0
+    models = fleet.series.loc[is_di, "model"].to_numpy()
+    true_di = fleet.models.set_index("model").loc[models, "disparate_impact"].to_numpy()
+    # The lower rate over the higher one: the true value of the symmetric ratio.
+    truth = (
+        np.minimum(true_di, 1 / true_di)[:, None]
+        * fleet._effects.di_factor[
+            [fleet.models.index[fleet.models["model"] == m][0] for m in models]
+        ]
+    )
+    rate = np.nanmean(upper < truth)  # trailing days overlap: coverage per window
+    assert rate < 0.05
+
+
+def test_the_fairness_creep_pulls_its_upper_bound_down(fleet):
+    e = event(fleet, "fairness_creep")
+    row = rows(fleet, e.affected)[0]
+    before = np.nanmedian(fleet.upper[row, e.start_step - 48 : e.start_step])
+    late = np.nanmedian(fleet.upper[row, e.end_step - 24 : e.end_step + 1])
+    # The ratio falls to 65% of its usual value; the bound follows most of the way.
+    assert late < before - 0.1
+    others = np.delete(fleet.upper, row, axis=0)[:, e.end_step - 24 : e.end_step + 1]
+    assert np.nanmean(others < 0.8) < 0.01  # no other model breaches the four-fifths rule

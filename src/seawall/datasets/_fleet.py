@@ -41,6 +41,13 @@ class SimulatedFleet:
     values : ndarray of float64, shape (n_series, n_steps)
         The metric series (read-only); NaN where a window has no data (no labels
         yet, no traffic).
+    upper : ndarray of float64, shape (n_series, n_steps)
+        For the metrics with a fixed limit (disparate impact; NaN elsewhere,
+        read-only), the upper bound of the 95% interval of the last day's counts
+        (the window and the ones before it), as
+        :func:`~seawall.monitoring.metric_points` computes it for a day-long
+        window: what the four-fifths guardrail judges
+        (:func:`~seawall.monitoring.guardrail_flags`).
     timestamps : pandas.DatetimeIndex
         The start of every window (UTC, naive).
     events : tuple of FleetEvent
@@ -52,6 +59,7 @@ class SimulatedFleet:
     models: pd.DataFrame
     series: pd.DataFrame
     values: FloatArray
+    upper: FloatArray
     timestamps: pd.DatetimeIndex
     events: tuple[FleetEvent, ...]
     seed: int
@@ -314,12 +322,16 @@ def simulate_fleet(
     rng = np.random.default_rng(seed)
     cat = make_catalog(rng, n_models, sources, teams, per_day)
     planted, eff = plan_events(rng, cat, tuple(events), timestamps, per_day)
-    values, series = draw_values(rng, cat, eff, parameters(cat, eff, timestamps))
+    values, upper, series = draw_values(
+        rng, cat, eff, parameters(cat, eff, timestamps), pool=per_day
+    )
     values.setflags(write=False)
+    upper.setflags(write=False)
     return SimulatedFleet(
         models=cat.models,
         series=series,
         values=values,
+        upper=upper,
         timestamps=timestamps,
         events=tuple(planted),
         seed=seed,

@@ -20,6 +20,7 @@ import pandas as pd
 
 from seawall.datasets._fleet_catalog import Catalog
 from seawall.datasets._fleet_events import Effects, series_key
+from seawall.monitoring._window_fairness import spread_and_ratio
 
 __all__ = ["MODEL_METRICS", "PAIR_METRICS", "Params", "draw_values", "pair_probs", "parameters"]
 
@@ -173,9 +174,17 @@ def _ratio(
     return out
 
 
+def _trailing_sum(counts: npt.NDArray[np.int64], width: int) -> FloatArray:
+    """Sum of each row's last ``width`` steps (fewer at the start), along the last axis."""
+    c = np.cumsum(counts, axis=-1, dtype=np.float64)
+    out = c.copy()
+    out[..., width:] -= c[..., :-width]
+    return out
+
+
 def draw_values(
-    rng: np.random.Generator, cat: Catalog, eff: Effects, params: Params
-) -> tuple[FloatArray, pd.DataFrame]:
+    rng: np.random.Generator, cat: Catalog, eff: Effects, params: Params, *, pool: int
+) -> tuple[FloatArray, FloatArray, pd.DataFrame]:
     """Draw the counts and compute every metric series (a kernel).
 
     Parameters
@@ -188,11 +197,17 @@ def draw_values(
         The events' effects.
     params : Params
         The generating parameters.
+    pool : int
+        The windows whose counts the interval of :attr:`upper` pools (a day).
 
     Returns
     -------
     values : ndarray of float64, shape (n_series, n_steps)
         Per model: its five model metrics, then drift and null rate per feature.
+    upper : ndarray of float64, shape (n_series, n_steps)
+        The upper bound of the 95% interval of the counts of the last ``pool``
+        windows, as :func:`seawall.monitoring.metric_points` computes it for a
+        window that long (disparate impact only; NaN for the other metrics).
     series : pandas.DataFrame
         One row per series: ``series``, ``model``, ``metric``, ``feature``,
         ``source``, ``team``, ``region``, ``project``.
@@ -212,6 +227,12 @@ def draw_values(
     rate_a, rate_b = _ratio(pos_a, n_a), _ratio(pos_b, n - n_a)
     di = np.full(n.shape, np.nan)
     np.divide(rate_a, rate_b, out=di, where=(rate_b > 0) & ~np.isnan(rate_a))
+    # The interval a metric engine attaches to the last `pool` windows' counts.
+    pooled = [_trailing_sum(c, pool) for c in (pos_a, pos_b, n_a, n - n_a)]
+    x = np.stack(pooled[:2], axis=-1).reshape(-1, 2)
+    trials = np.stack(pooled[2:], axis=-1).reshape(-1, 2)
+    _, _, di_upper = spread_and_ratio(x, trials, trials >= MIN_ROWS, 0.05, ratio=True)
+    di_upper = di_upper.reshape(n.shape)
     model_block = np.stack(
         [
             n.astype(np.float64),
@@ -254,6 +275,9 @@ def draw_values(
     for name, block in zip(PAIR_METRICS, (drift, nulls), strict=True):
         sel = np.flatnonzero(np.array(metric, dtype=object) == name)
         values[sel] = block[pair_idx[sel]]
+    upper = np.full(values.shape, np.nan)
+    sel = np.flatnonzero(np.array(metric, dtype=object) == "disparate_impact")
+    upper[sel] = di_upper[model_idx[sel]]
     names = models["model"].to_numpy(dtype=object)
     fnames = feat["feature"].to_numpy(dtype=object)
     fsource = feat["source"].to_numpy(dtype=object)
@@ -273,4 +297,4 @@ def draw_values(
             "project": models["project"].to_numpy(dtype=object)[model_idx],
         }
     )
-    return values, series
+    return values, upper, series
