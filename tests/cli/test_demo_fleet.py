@@ -3,12 +3,15 @@ from __future__ import annotations
 import io
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rich.console import Console
 
 from seawall.cli._demo_fleet import FleetRun, fleet_story, truth_lines
+from seawall.monitoring import group_incidents, score_incidents
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +52,6 @@ def test_console_gives_the_ground_truth_plainly(told: tuple[FleetRun, str]) -> N
     run, text = told
     flat = " ".join(text.split())
     n_found = sum(e.detected for e in run.score.events)
-    assert n_found < len(run.fleet.events)  # the fairness creep is missed at this seed
     match = re.search(r"Ground truth: (\d+) of (\d+) injected events found", flat)
     assert match is not None
     assert (int(match[1]), int(match[2])) == (n_found, len(run.fleet.events))
@@ -61,14 +63,33 @@ def test_console_gives_the_ground_truth_plainly(told: tuple[FleetRun, str]) -> N
     assert "fairness creep" in flat
 
 
+def _nothing_flagged(run: FleetRun) -> FleetRun:
+    """The same run had nothing been flagged: every event missed."""
+    flags = np.zeros_like(run.flags)
+    none = group_incidents(flags, run.detection.scores, run.fleet.series)
+    scored = ~np.isnan(run.detection.scores)
+    keys = run.fleet.series["series"].tolist()
+    score = score_incidents(none, run.fleet.events, keys, scored, steps_per_day=24)
+    return replace(run, flags=flags, incidents=none, score=score)
+
+
 def test_truth_lines_tones(told: tuple[FleetRun, str]) -> None:
     run, _ = told
     lines = truth_lines(run)
     assert {tone for tone, _ in lines} <= {"good", "bad", "muted"}
-    assert lines[0][0] == "bad"  # an event was missed: the headline says so
-    assert sum(text.startswith("✗") for _, text in lines) == sum(
-        not e.detected for e in run.score.events
+    assert lines[0] == ("good", "Ground truth: 4 of 4 injected events found.")
+    missed = truth_lines(_nothing_flagged(run))
+    assert missed[0][0] == "bad" and "; missed: E1 source break, " in missed[0][1]
+    gone = [text for tone, text in missed if text.startswith("✗")]
+    assert len(gone) == len(run.fleet.events)
+    assert all(" MISSED. " in text for text in gone)
+    # Each says why: the best score, short of a run at the fleet's level.
+    creep = next(t for t in gone if "fairness creep" in t)
+    level = re.escape(f"1 − {1 - run.level:.1e}")
+    assert re.search(
+        rf"highest score was 0\.\d{{4}}, short of a run improbable at the {level} ", creep
     )
+    assert "The most important event (E1, " in missed[-2][1] and "was not found" in missed[-2][1]
 
 
 def test_same_seed_same_incidents(told: tuple[FleetRun, str], tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from scipy import stats
 from seawall.exceptions import DataValidationError, InvalidParameterError
 from seawall.monitoring._co_anomaly import co_anomaly_groups
 from seawall.monitoring._feedback import Feedback, series_thresholds
-from seawall.monitoring._flagging import flag_anomalies
+from seawall.monitoring._flagging import daily_steps, flag_anomalies, fleet_threshold
 from seawall.monitoring._incident_scan import episodes
 from seawall.monitoring._incidents import group_incidents
 from seawall.monitoring._ranking import severities, severity
@@ -463,3 +463,34 @@ def test_errors_name_the_input_and_the_fix():
         InvalidParameterError, match=re.escape("The 'action' parameter of Feedback.record")
     ):
         Feedback().record("i1", "ignore", "2024-01-01")  # type: ignore[arg-type]
+
+
+def test_fleet_threshold_hand_worked_and_floored():
+    assert fleet_threshold(1000, steps_per_day=24, false_runs_per_day=0.24) == pytest.approx(
+        1 - 1e-5, abs=1e-15
+    )
+    assert fleet_threshold(13_000) == pytest.approx(1 - 0.25 / (13_000 * 24), abs=1e-15)
+    assert fleet_threshold(3) == 0.999  # never below the single-series level
+    with pytest.raises(InvalidParameterError, match="n_series"):
+        fleet_threshold(0)
+    with pytest.raises(InvalidParameterError, match="false_runs_per_day"):
+        fleet_threshold(10, false_runs_per_day=0)
+
+
+def test_fleet_threshold_keeps_a_calibrated_fleet_near_its_budget(rng):
+    n_series, per_day, days, budget = 2000, 24, 10, 20.0
+    S = rng.random((n_series, per_day * days))  # calibrated scores of normal steps
+    level = fleet_threshold(n_series, steps_per_day=per_day, false_runs_per_day=budget)
+    runs_per_day = len(find_runs(flag_anomalies(S, threshold=level))) / days
+    # Expected about the budget (200 runs in all; the run rule adds a few percent).
+    assert 0.7 * budget < runs_per_day < 1.4 * budget
+
+
+def test_daily_steps_reads_the_grid():
+    assert daily_steps(pd.date_range("2024-01-01", periods=10, freq="15min")) == 96.0
+    times = pd.DatetimeIndex(
+        ["2024-01-01 00:00", "2024-01-01 01:00", "2024-01-01 02:00", "2024-01-01 05:00"]
+    )
+    assert daily_steps(times) == 24.0  # the median spacing, a gap notwithstanding
+    with pytest.raises(DataValidationError, match="at least two increasing"):
+        daily_steps(pd.DatetimeIndex(["2024-01-01"]))

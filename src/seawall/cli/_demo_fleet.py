@@ -32,8 +32,6 @@ __all__ = [
     "truth_lines",
 ]
 
-#: The level of :func:`~seawall.monitoring.flag_anomalies` (its default), cited in the output.
-THRESHOLD = 0.999
 _TOP = 5
 
 
@@ -47,8 +45,10 @@ class FleetRun:
         The simulated fleet and its planted events.
     detection : Detection
         Scores and baselines of every series.
+    level : float
+        The flagging level, :func:`~seawall.monitoring.fleet_threshold` of the fleet.
     flags : ndarray of bool, shape (n_series, n_steps)
-        The flagged steps.
+        The flagged steps (runs of high scores, and four-fifths guardrail breaches).
     incidents : Incidents
         The flags grouped and ranked.
     score : FleetScore
@@ -59,6 +59,7 @@ class FleetRun:
 
     fleet: SimulatedFleet
     detection: Detection
+    level: float
     flags: npt.NDArray[np.bool_]
     incidents: Incidents
     score: FleetScore
@@ -79,6 +80,11 @@ class FleetRun:
 
 def _when(t: pd.Timestamp, *, short: bool = False) -> str:
     return pd.Timestamp(t).strftime("%m-%d %H:%M" if short else "%Y-%m-%d %H:%M")
+
+
+def _level(level: float) -> str:
+    """A level close to 1 as ``1 − 8.0e-07`` (0.999 stays as it is)."""
+    return f"{level:g}" if level <= 0.999 else f"1 − {1.0 - level:.1e}"
 
 
 def _duration(steps: int, step: pd.Timedelta) -> str:
@@ -148,7 +154,7 @@ def _missed(e: FleetEvent, run: FleetRun) -> str:
         f"{head} No incident holds any of its {rows.size:,} affected series during the "
         f"event. On {keys[row]} the value went from {v0:.3f} to {v1:.3f} (medians of the "
         f"first and last day) and {baseline}: its highest score was {peak:.4f}, short of "
-        f"a run improbable at the {THRESHOLD} level."
+        f"a run improbable at the {_level(run.level)} level."
     )
 
 
@@ -218,7 +224,10 @@ def run_fleet_story(
     The chain of ``benchmarks/fleet_quality.py`` with library defaults: an hourly
     fleet from :func:`~seawall.datasets.simulate_fleet` with its four planted
     events, :func:`~seawall.monitoring.detect`,
-    :func:`~seawall.monitoring.flag_anomalies` at ``THRESHOLD``,
+    :func:`~seawall.monitoring.flag_anomalies` at the fleet's
+    :func:`~seawall.monitoring.fleet_threshold`, the four-fifths guardrail on the
+    disparate-impact interval of the last day's counts, breached for half a day
+    (:func:`~seawall.monitoring.guardrail_flags`),
     :func:`~seawall.monitoring.group_incidents` and
     :func:`~seawall.monitoring.score_incidents`. Writes ``incidents.json``
     (``Incidents.to_dict()``) and ``fleet.html`` to ``out``.
@@ -242,7 +251,14 @@ def run_fleet_story(
         The fleet, detection, flags, incidents, their score and the files written.
     """
     from seawall.datasets import simulate_fleet
-    from seawall.monitoring import detect, flag_anomalies, group_incidents, score_incidents
+    from seawall.monitoring import (
+        daily_steps,
+        detect,
+        fleet_threshold,
+        group_incidents,
+        guarded_flags,
+        score_incidents,
+    )
     from seawall.reports._fleet_page import render_fleet_page
 
     advance(f"fleet: simulating {n_models:,} models over {n_days} days")
@@ -251,15 +267,24 @@ def run_fleet_story(
     advance(f"fleet: scoring {n_series:,} series x {n_steps:,} steps")
     detection = detect(fleet.values)
     advance("fleet: flagging anomalies and grouping them into incidents")
-    flags = flag_anomalies(detection.scores, threshold=THRESHOLD)
-    incidents = group_incidents(flags, detection.scores, fleet.series, timestamps=fleet.timestamps)
-    step = pd.Timedelta(fleet.timestamps[1] - fleet.timestamps[0])
+    per_day = daily_steps(fleet.timestamps)
+    level = fleet_threshold(n_series, steps_per_day=per_day)
+    # Each step's interval pools the last day, so neighbours share most rows: a
+    # breach must last half a day before it is flagged.
+    flags, ranked = guarded_flags(
+        detection.scores,
+        level,
+        upper=fleet.upper,
+        metrics=fleet.series["metric"].tolist(),
+        min_run=max(round(per_day / 2), 1),
+    )
+    incidents = group_incidents(flags, ranked, fleet.series, timestamps=fleet.timestamps)
     score = score_incidents(
         incidents,
         fleet.events,
         fleet.series["series"].tolist(),
         ~np.isnan(detection.scores),
-        steps_per_day=max(int(pd.Timedelta(days=1) / step), 1),
+        steps_per_day=max(round(per_day), 1),
     )
     advance("fleet: writing incidents.json and fleet.html")
     out.mkdir(parents=True, exist_ok=True)
@@ -267,7 +292,7 @@ def run_fleet_story(
     json_path.write_text(
         json.dumps(incidents.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8"
     )
-    run = FleetRun(fleet, detection, flags, incidents, score, json_path, html_path)
+    run = FleetRun(fleet, detection, level, flags, incidents, score, json_path, html_path)
     page = render_fleet_page(
         incidents,
         fleet.values,
@@ -293,7 +318,7 @@ def _facts(run: FleetRun) -> list[tuple[str, str]]:
         ("from", _when(ts[0])),
         ("to", _when(ts[-1])),
         ("seed", str(run.fleet.seed)),
-        ("flagging level", f"{THRESHOLD}"),
+        ("flagging level", _level(run.level)),
         ("compression", f"{s.compression:.1f}× ({s.n_anomalies:,} steps)"),
     ]
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 import numpy as np
@@ -16,9 +18,29 @@ from seawall.cli._errors import UserError, reports_errors
 from seawall.cli._render import progress_steps
 from seawall.exceptions import DataValidationError, SeawallError
 
-__all__ = ["detect_command", "find_inputs"]
+__all__ = ["detect_command", "find_inputs", "fleet_level_options"]
 
 _SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
+
+
+def fleet_level_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--threshold`` and ``--false-alarms-per-day``: the level at which a fleet is flagged."""
+    command = click.option(
+        "--false-alarms-per-day",
+        "false_runs_per_day",
+        type=click.FloatRange(0.0, min_open=True),
+        default=None,
+        help="Without --threshold: the fleet's nominal budget of false-alarm runs per "
+        "day, from which the level is set for the number of series and the steps per "
+        "day (seawall.monitoring.fleet_threshold; default 0.25, never below 0.999).",
+    )(command)
+    return click.option(
+        "--threshold",
+        type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+        default=None,
+        help="The level at which a run of high scores is flagged (default: scaled to "
+        "the fleet's size, see --false-alarms-per-day).",
+    )(command)
 
 
 def find_inputs(inputs: tuple[Path, ...]) -> list[tuple[Path, Path]]:
@@ -152,10 +174,17 @@ def _fleet(
     timestamp_col: str,
     value_col: str,
     warmup: int | None,
-    threshold: float,
+    threshold: float | None,
+    false_runs_per_day: float | None,
     console: Console,
 ) -> None:
-    from seawall.monitoring import detect, flag_anomalies, group_incidents
+    from seawall.monitoring import (
+        daily_steps,
+        detect,
+        flag_anomalies,
+        fleet_threshold,
+        group_incidents,
+    )
     from seawall.monitoring._series_table import default_warmup, long_table
 
     frames = [read_table(path) for path, _ in find_inputs(inputs)]
@@ -175,6 +204,11 @@ def _fleet(
     )
     n_steps = table.timestamps.shape[0]
     res = detect(table.values, warmup=default_warmup(n_steps) if warmup is None else warmup)
+    if threshold is None:
+        budget = {} if false_runs_per_day is None else {"false_runs_per_day": false_runs_per_day}
+        threshold = fleet_threshold(
+            len(table.keys), steps_per_day=daily_steps(table.timestamps), **budget
+        )
     flags = flag_anomalies(res.scores, threshold=threshold)
     labels = (
         frame.assign(**{series_col: frame[series_col].astype(str)})
@@ -275,13 +309,7 @@ def _fleet(
     help="Per-file scores: a score is kept only where it beats every score of the "
     "previous HOLD/2 to HOLD steps (the start of an anomaly, not its echoes).",
 )
-@click.option(
-    "--threshold",
-    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
-    default=0.999,
-    show_default=True,
-    help="With --series-col: the level at which a run of high scores is an anomaly.",
-)
+@fleet_level_options
 @reports_errors
 def detect_command(
     inputs: tuple[Path, ...],
@@ -292,7 +320,8 @@ def detect_command(
     label_cols: tuple[str, ...],
     warmup: int | None,
     hold: int,
-    threshold: float,
+    threshold: float | None,
+    false_runs_per_day: float | None,
 ) -> None:
     """Score time series for anomalies, causally, with one configuration for all.
 
@@ -327,5 +356,6 @@ def detect_command(
             value_col,
             warmup,
             threshold,
+            false_runs_per_day,
             console,
         )

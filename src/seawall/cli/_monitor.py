@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from seawall.cli._detect import find_inputs, fleet_level_options
 from seawall.cli._errors import reports_errors
 
 __all__ = ["monitor_group"]
@@ -31,8 +32,6 @@ _REQUEST_ID_COL = click.option(
 
 
 def _paths(inputs: tuple[Path, ...]) -> list[str]:
-    from seawall.cli._detect import find_inputs
-
     return [str(p) for p, _ in find_inputs(inputs)]
 
 
@@ -200,20 +199,22 @@ def windows_command(store_path: Path, every: str, reference_windows: int | None)
 
 @monitor_group.command("detect")
 @_STORE
-@click.option(
-    "--threshold",
-    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
-    default=0.999,
-    show_default=True,
-    help="The fleet's level for a run of high scores; false alarms raise it per series.",
-)
+@fleet_level_options
 @reports_errors
-def detect_store_command(store_path: Path, threshold: float) -> None:
-    """Score every stored metric series, group anomalies into incidents, store them."""
+def detect_store_command(
+    store_path: Path, threshold: float | None, false_runs_per_day: float | None
+) -> None:
+    """Score every stored metric series, group anomalies into incidents, store them.
+
+    False alarms marked with 'seawall monitor feedback' raise the level of their
+    series.
+    """
     from seawall.storage import Store, detect_incidents
 
     with Store(store_path) as store:
-        incidents = detect_incidents(store, threshold=threshold)
+        incidents = detect_incidents(
+            store, threshold=threshold, false_runs_per_day=false_runs_per_day
+        )
     n = len(incidents.incidents)
     n_points = sum(i.n_anomalies for i in incidents.incidents)
     Console(soft_wrap=True).print(

@@ -11,8 +11,10 @@ twin) keeps a score only where it beats every score of the recent past: one aler
 when an anomaly starts, not one per step while it lasts; :func:`series_scores`
 chains the two for one series (what ``seawall detect`` writes per file).
 :func:`flag_anomalies` turns scores into flags (runs of high scores judged
-together), :func:`group_incidents` groups flags on related series (same model,
-same upstream source, team or region, or series often anomalous together) into
+together) at a level that :func:`fleet_threshold` scales with the fleet's size
+(a nominal budget of false alarms per day), :func:`group_incidents` groups flags
+on related series (same model, same upstream source, team or region, or series
+often anomalous together) into
 ranked :class:`Incidents`, and :class:`Feedback` with :func:`series_thresholds`
 makes a series that raised false alarms less sensitive. :func:`guardrail_flags`
 flags fixed limits that a slow drift would never make unusual (the four-fifths
@@ -50,11 +52,12 @@ from seawall.monitoring._drift_result import DriftReport, FeatureDrift
 from seawall.monitoring._drift_sketch import CategoricalSketch, NumericSketch, WindowSummary
 from seawall.monitoring._drift_summarize import summarize
 from seawall.monitoring._feedback import Feedback, FeedbackEntry, series_thresholds
-from seawall.monitoring._flagging import flag_anomalies
+from seawall.monitoring._flagging import daily_steps, flag_anomalies, fleet_threshold
 from seawall.monitoring._fleet_eval import EventScore, FleetScore, score_incidents
 from seawall.monitoring._guardrails import (
     FAIRNESS_GUARDRAILS,
     breach_scores,
+    guarded_flags,
     guardrail_bounds,
     guardrail_flags,
 )
@@ -104,11 +107,14 @@ __all__ = [
     "WindowSummary",
     "breach_scores",
     "co_anomaly_groups",
+    "daily_steps",
     "detect",
     "detect_period",
     "feature_drift",
     "flag_anomalies",
+    "fleet_threshold",
     "group_incidents",
+    "guarded_flags",
     "guardrail_bounds",
     "guardrail_flags",
     "metric_points",

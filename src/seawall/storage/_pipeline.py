@@ -10,7 +10,8 @@ it):
 2. :func:`detect_incidents` lays every stored metric series (one per model,
    metric and qualifier) on one grid of windows, scores them
    (:func:`seawall.monitoring.detect`), flags runs of high scores at a threshold
-   that feedback raises for series behind false alarms, adds the guardrails (three
+   scaled to the fleet's size (:func:`seawall.monitoring.fleet_threshold`) that
+   feedback raises for series behind false alarms, adds the guardrails (three
    windows in a row whose disparate impact interval lies under 0.8), groups the flags into
    ranked incidents using the models' labels (team, region, source, ...), and
    stores the anomalies and the incidents. An incident's id is a hash of its
@@ -177,7 +178,8 @@ def _series_labels(store: Store, keys: pd.DataFrame) -> pd.DataFrame:
 def detect_incidents(
     store: Store,
     *,
-    threshold: float = 0.999,
+    threshold: float | None = None,
+    false_runs_per_day: float | None = None,
     metrics: Sequence[str] | None = None,
 ) -> Any:
     """Score every stored metric series, group the anomalies, store the incidents.
@@ -186,10 +188,16 @@ def detect_incidents(
     ----------
     store : Store
         The store holding the metric points (:func:`compute_windows`).
-    threshold : float, default=0.999
+    threshold : float or None, default=None
         The fleet's flagging level (:func:`seawall.monitoring.flag_anomalies`);
         a series behind false alarms gets a higher one
-        (:func:`seawall.monitoring.series_thresholds`).
+        (:func:`seawall.monitoring.series_thresholds`). ``None`` means
+        :func:`seawall.monitoring.fleet_threshold` for the number of stored
+        series and the windows' steps per day.
+    false_runs_per_day : float or None, default=None
+        With ``threshold=None``: the fleet's nominal budget of false-alarm runs
+        per day; ``None`` means the default of
+        :func:`~seawall.monitoring.fleet_threshold`.
     metrics : sequence of str or None, default=None
         The metrics to watch; ``None`` means every stored metric except the
         alternative drift measures (``drift_psi``, ``drift_js``, ``drift_ks``),
@@ -207,12 +215,11 @@ def detect_incidents(
     """
     from seawall.monitoring import (
         Feedback,
-        breach_scores,
+        daily_steps,
         detect,
-        flag_anomalies,
+        fleet_threshold,
         group_incidents,
-        guardrail_bounds,
-        guardrail_flags,
+        guarded_flags,
         series_thresholds,
     )
     from seawall.monitoring._series_table import default_warmup, long_table
@@ -262,17 +269,20 @@ def detect_incidents(
             note=row.get("note") or "",
             members=list(row.get("members") or []),
         )
+    if threshold is None:
+        budget = {} if false_runs_per_day is None else {"false_runs_per_day": false_runs_per_day}
+        threshold = fleet_threshold(
+            len(table.keys), steps_per_day=daily_steps(table.timestamps), **budget
+        )
     levels = series_thresholds(feedback, list(table.keys), now=now, threshold=threshold)
-    flags = flag_anomalies(res.scores, threshold=levels)
-    scores = res.scores
     # Guardrails: a window whose whole interval lies past a fixed limit (the
     # four-fifths rule: disparate impact's upper bound under 0.8), three in a row.
+    upper = None
     if "upper" in points.columns and points["upper"].notna().any():
         upper = table.lay(points["upper"].to_numpy(dtype=np.float64, na_value=np.nan))
-        bounds = guardrail_bounds(labels["metric"].tolist())
-        guard = guardrail_flags(upper, bounds, min_run=GUARD_RUN)
-        flags |= guard
-        scores = breach_scores(scores, guard)
+    flags, scores = guarded_flags(
+        res.scores, levels, upper=upper, metrics=labels["metric"].tolist(), min_run=GUARD_RUN
+    )
     incidents = group_incidents(
         flags, scores, labels, timestamps=pd.DatetimeIndex(table.timestamps)
     )
