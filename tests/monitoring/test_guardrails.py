@@ -8,13 +8,7 @@ import numpy as np
 import pytest
 
 from seawall.exceptions import DataValidationError, InvalidParameterError
-from seawall.monitoring import (
-    detect,
-    flag_anomalies,
-    guarded_flags,
-    guardrail_bounds,
-    guardrail_flags,
-)
+from seawall.monitoring import detect, flag_anomalies, guardrail_bounds, guardrail_flags
 
 
 def _naive(V: np.ndarray, bounds: np.ndarray, min_run: int, smooth: int) -> np.ndarray:
@@ -65,18 +59,3 @@ def test_bad_input_is_named() -> None:
         InvalidParameterError, match=re.escape("'smooth' parameter of guardrail_flags")
     ):
         guardrail_flags(np.zeros((1, 5)), [0.8], smooth=0)
-
-
-def test_guarded_flags_is_the_union_and_ranks_breaches(rng: np.random.Generator) -> None:
-    scores = 1 - rng.random((6, 80)) ** 2 * 0.02
-    upper = np.where(np.arange(6)[:, None] < 3, 0.75 + 0.1 * rng.random((6, 80)), np.nan)
-    metrics = ["disparate_impact"] * 3 + ["volume"] * 3
-    flags, ranked = guarded_flags(scores, 0.9999, upper=upper, metrics=metrics, min_run=2)
-    runs = flag_anomalies(scores, threshold=0.9999)
-    guard = guardrail_flags(upper, guardrail_bounds(metrics), min_run=2)
-    assert guard.any() and not guard[3:].any()
-    np.testing.assert_array_equal(flags, runs | guard)
-    np.testing.assert_array_equal(ranked, np.where(guard, np.fmax(scores, 0.999), scores))
-    alone, same = guarded_flags(scores, 0.9999, upper=None, metrics=metrics)
-    np.testing.assert_array_equal(alone, runs)
-    np.testing.assert_array_equal(same, scores)

@@ -494,3 +494,24 @@ def test_daily_steps_reads_the_grid():
     assert daily_steps(times) == 24.0  # the median spacing, a gap notwithstanding
     with pytest.raises(DataValidationError, match="at least two increasing"):
         daily_steps(pd.DatetimeIndex(["2024-01-01"]))
+
+
+def naive_echo_flags(S, threshold, run_level, echo):
+    cand = np.nan_to_num(S, nan=0.0) >= min(run_level, threshold)
+    T = S.copy()
+    T[:, echo:][cand[:, :-echo]] = np.nan  # an echo ends the run like a missing step
+    return naive_flags(T, threshold, run_level)
+
+
+def test_flag_anomalies_echo_matches_a_loop(rng):
+    S = 1 - rng.random((15, 200)) ** 3 * 0.05
+    for echo in (1, 7, 24):
+        got = flag_anomalies(S, threshold=0.999, run_level=0.99, echo=echo)
+        np.testing.assert_array_equal(got, naive_echo_flags(S, 0.999, 0.99, echo))
+    plain = flag_anomalies(S, threshold=0.999, run_level=None, echo=7)
+    high = S >= 0.999
+    expected = high.copy()
+    expected[:, 7:] &= ~high[:, :-7]
+    np.testing.assert_array_equal(plain, expected)
+    with pytest.raises(InvalidParameterError, match="echo"):
+        flag_anomalies(S, echo=0)

@@ -224,10 +224,9 @@ def run_fleet_story(
     The chain of ``benchmarks/fleet_quality.py`` with library defaults: an hourly
     fleet from :func:`~seawall.datasets.simulate_fleet` with its four planted
     events, :func:`~seawall.monitoring.detect`,
-    :func:`~seawall.monitoring.flag_anomalies` at the fleet's
-    :func:`~seawall.monitoring.fleet_threshold`, the four-fifths guardrail on the
-    disparate-impact interval of the last day's counts, breached for half a day
-    (:func:`~seawall.monitoring.guardrail_flags`),
+    :func:`~seawall.monitoring.fleet_flags` (runs at the fleet's level, weekly
+    echoes dropped, and the four-fifths guardrail on the disparate-impact interval
+    of the last day's counts, breached for half a day),
     :func:`~seawall.monitoring.group_incidents` and
     :func:`~seawall.monitoring.score_incidents`. Writes ``incidents.json``
     (``Incidents.to_dict()``) and ``fleet.html`` to ``out``.
@@ -254,9 +253,8 @@ def run_fleet_story(
     from seawall.monitoring import (
         daily_steps,
         detect,
-        fleet_threshold,
+        fleet_flags,
         group_incidents,
-        guarded_flags,
         score_incidents,
     )
     from seawall.reports._fleet_page import render_fleet_page
@@ -268,16 +266,16 @@ def run_fleet_story(
     detection = detect(fleet.values)
     advance("fleet: flagging anomalies and grouping them into incidents")
     per_day = daily_steps(fleet.timestamps)
-    level = fleet_threshold(n_series, steps_per_day=per_day)
     # Each step's interval pools the last day, so neighbours share most rows: a
     # breach must last half a day before it is flagged.
-    flags, ranked = guarded_flags(
+    flagged = fleet_flags(
         detection.scores,
-        level,
+        fleet.timestamps,
         upper=fleet.upper,
         metrics=fleet.series["metric"].tolist(),
-        min_run=max(round(per_day / 2), 1),
+        guard_run=max(round(per_day / 2), 1),
     )
+    flags, ranked, level = flagged.flags, flagged.scores, float(flagged.levels.min())
     incidents = group_incidents(flags, ranked, fleet.series, timestamps=fleet.timestamps)
     score = score_incidents(
         incidents,

@@ -178,13 +178,7 @@ def _fleet(
     false_runs_per_day: float | None,
     console: Console,
 ) -> None:
-    from seawall.monitoring import (
-        daily_steps,
-        detect,
-        flag_anomalies,
-        fleet_threshold,
-        group_incidents,
-    )
+    from seawall.monitoring import detect, fleet_flags, group_incidents
     from seawall.monitoring._series_table import default_warmup, long_table
 
     frames = [read_table(path) for path, _ in find_inputs(inputs)]
@@ -204,12 +198,9 @@ def _fleet(
     )
     n_steps = table.timestamps.shape[0]
     res = detect(table.values, warmup=default_warmup(n_steps) if warmup is None else warmup)
-    if threshold is None:
-        budget = {} if false_runs_per_day is None else {"false_runs_per_day": false_runs_per_day}
-        threshold = fleet_threshold(
-            len(table.keys), steps_per_day=daily_steps(table.timestamps), **budget
-        )
-    flags = flag_anomalies(res.scores, threshold=threshold)
+    flags = fleet_flags(
+        res.scores, table.timestamps, threshold=threshold, false_runs_per_day=false_runs_per_day
+    ).flags
     labels = (
         frame.assign(**{series_col: frame[series_col].astype(str)})
         .drop_duplicates(series_col)

@@ -54,10 +54,10 @@ from seawall.monitoring._drift_summarize import summarize
 from seawall.monitoring._feedback import Feedback, FeedbackEntry, series_thresholds
 from seawall.monitoring._flagging import daily_steps, flag_anomalies, fleet_threshold
 from seawall.monitoring._fleet_eval import EventScore, FleetScore, score_incidents
+from seawall.monitoring._fleet_flags import FleetFlags, fleet_flags
 from seawall.monitoring._guardrails import (
     FAIRNESS_GUARDRAILS,
     breach_scores,
-    guarded_flags,
     guardrail_bounds,
     guardrail_flags,
 )
@@ -90,6 +90,7 @@ __all__ = [
     "FeatureDrift",
     "Feedback",
     "FeedbackEntry",
+    "FleetFlags",
     "FleetScore",
     "GroupCounts",
     "Incident",
@@ -113,8 +114,8 @@ __all__ = [
     "feature_drift",
     "flag_anomalies",
     "fleet_threshold",
+    "fleet_flags",
     "group_incidents",
-    "guarded_flags",
     "guardrail_bounds",
     "guardrail_flags",
     "metric_points",

@@ -25,18 +25,11 @@ import numpy.typing as npt
 
 from seawall._validation import check_real
 from seawall.exceptions import DataValidationError
-from seawall.monitoring._flagging import flag_anomalies
 from seawall.monitoring._incidents import to_flags
 from seawall.monitoring._inputs import to_matrix
 from seawall.monitoring._runs import run_index
 
-__all__ = [
-    "FAIRNESS_GUARDRAILS",
-    "breach_scores",
-    "guarded_flags",
-    "guardrail_bounds",
-    "guardrail_flags",
-]
+__all__ = ["FAIRNESS_GUARDRAILS", "breach_scores", "guardrail_bounds", "guardrail_flags"]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -193,59 +186,3 @@ def breach_scores(scores: object, breaches: object, *, decades: float = 3.0) -> 
         )
     level = 1.0 - 10.0 ** -check_real(decades, "decades", caller, low=0, high=15, low_open=True)
     return np.where(B, np.fmax(S, level), S)
-
-
-def guarded_flags(
-    scores: object,
-    threshold: float | npt.ArrayLike,
-    *,
-    upper: object | None,
-    metrics: Sequence[object],
-    min_run: int = 3,
-) -> tuple[BoolArray, FloatArray]:
-    """Flagged runs of high scores, plus the guardrail breaches, and scores that rank both.
-
-    :func:`~seawall.monitoring.flag_anomalies` at ``threshold``, ``|`` the
-    four-fifths breaches of :func:`guardrail_flags` judged on ``upper`` (the upper
-    bounds of the metrics' intervals), with :func:`breach_scores` raising the
-    breached steps' scores so that a breach ranks like a flagged step.
-
-    Parameters
-    ----------
-    scores : array-like of shape (n_series, n_steps)
-        Calibrated scores (``Detection.scores``).
-    threshold : float or array-like of shape (n_series,)
-        The flagging level (e.g. :func:`~seawall.monitoring.fleet_threshold`, or
-        per series from :func:`~seawall.monitoring.series_thresholds`).
-    upper : array-like of shape (n_series, n_steps) or None
-        The upper bound of each step's interval; ``None`` judges no guardrail.
-    metrics : sequence, length n_series
-        Each series' metric (which guardrail applies: :data:`FAIRNESS_GUARDRAILS`).
-    min_run : int, default=3
-        Steps in a row past the limit before a breach is flagged.
-
-    Returns
-    -------
-    flags : ndarray of bool, shape (n_series, n_steps)
-        The flagged steps.
-    ranked : ndarray of float64, shape (n_series, n_steps)
-        The scores, raised where a guardrail is breached (for
-        :func:`~seawall.monitoring.group_incidents`).
-
-    Examples
-    --------
-    >>> s = np.array([[0.5, 0.5, 0.5, 0.5], [0.5, 0.9999, 0.5, 0.5]])
-    >>> up = np.array([[0.9, 0.7, 0.7, 0.7], [np.nan] * 4])
-    >>> flags, ranked = guarded_flags(s, 0.999, upper=up, metrics=["disparate_impact", "volume"],
-    ...                               min_run=2)
-    >>> flags.astype(int).tolist()
-    [[0, 0, 1, 1], [0, 1, 0, 0]]
-    >>> ranked[0].round(3).tolist()
-    [0.5, 0.5, 0.999, 0.999]
-    """
-    flags = flag_anomalies(scores, threshold=threshold)
-    S = to_matrix(scores, "scores", "guarded_flags")
-    if upper is None:
-        return flags, S
-    guard = guardrail_flags(upper, guardrail_bounds(list(metrics)), min_run=min_run)
-    return flags | guard, breach_scores(S, guard)

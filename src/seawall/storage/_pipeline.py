@@ -217,11 +217,12 @@ def detect_incidents(
         Feedback,
         daily_steps,
         detect,
+        fleet_flags,
         fleet_threshold,
         group_incidents,
-        guarded_flags,
         series_thresholds,
     )
+    from seawall.monitoring._flagging import FLEET_FALSE_RUNS_PER_DAY
     from seawall.monitoring._series_table import default_warmup, long_table
 
     points = store.read_metric_points().to_pandas()
@@ -270,9 +271,12 @@ def detect_incidents(
             members=list(row.get("members") or []),
         )
     if threshold is None:
-        budget = {} if false_runs_per_day is None else {"false_runs_per_day": false_runs_per_day}
         threshold = fleet_threshold(
-            len(table.keys), steps_per_day=daily_steps(table.timestamps), **budget
+            len(table.keys),
+            steps_per_day=daily_steps(table.timestamps),
+            false_runs_per_day=FLEET_FALSE_RUNS_PER_DAY
+            if false_runs_per_day is None
+            else false_runs_per_day,
         )
     levels = series_thresholds(feedback, list(table.keys), now=now, threshold=threshold)
     # Guardrails: a window whose whole interval lies past a fixed limit (the
@@ -280,9 +284,15 @@ def detect_incidents(
     upper = None
     if "upper" in points.columns and points["upper"].notna().any():
         upper = table.lay(points["upper"].to_numpy(dtype=np.float64, na_value=np.nan))
-    flags, scores = guarded_flags(
-        res.scores, levels, upper=upper, metrics=labels["metric"].tolist(), min_run=GUARD_RUN
+    flagged = fleet_flags(
+        res.scores,
+        table.timestamps,
+        threshold=levels,
+        upper=upper,
+        metrics=labels["metric"].tolist(),
+        guard_run=GUARD_RUN,
     )
+    flags, scores = flagged.flags, flagged.scores
     incidents = group_incidents(
         flags, scores, labels, timestamps=pd.DatetimeIndex(table.timestamps)
     )
