@@ -23,9 +23,10 @@ Steps (``time.perf_counter`` wall clock, one process):
    slots zero-padded to the widest block, ``StreamState.from_arrays``) and a fresh
    detector continues from it with ``resume``. A check on ``--check-series``
    series verifies that this path scores bit for bit like a one-block ``fit``;
-2. ticks: ``det.update(x)`` for ``--ticks`` consecutive steps (the values built
-   before the clock starts), median and all times reported, first with no
-   missing value, then with ``--missing`` of the values NaN (a separate code path);
+2. ticks: ``det.score(x)`` then ``det.update(x)`` for ``--ticks`` consecutive
+   steps (the values built before the clock starts), median and all times
+   reported, first with no missing value, then with ``--missing`` of the values
+   NaN (a separate code path);
 3. memory: the state's bytes per series, the sum of ``nbytes`` of the arrays of
    ``det.state_`` over the number of series (the fixed-size ``step``/``n_init``
    included), next to ``det.nbytes_per_series()``; the process's resident memory
@@ -85,7 +86,9 @@ def fit(det: Any, W: np.ndarray) -> Any:
 
 def tick(det: Any, x: np.ndarray) -> np.ndarray:
     """Score one step of every series and learn from it; the scores."""
-    return np.asarray(det.update(x))
+    scores = np.asarray(det.score(x))
+    det.update(x)
+    return scores
 
 
 def state_of(det: Any) -> Any:

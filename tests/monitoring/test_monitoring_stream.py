@@ -13,6 +13,13 @@ from seawall.monitoring import detect
 from seawall.monitoring._stream import StreamingDetector, StreamState
 
 
+def step(det: StreamingDetector, x: np.ndarray) -> np.ndarray:
+    """Score a step, then learn from it: the order of the batch."""
+    s = det.score(x)
+    det.update(x)
+    return s
+
+
 def _fleet(rng: np.random.Generator, n_steps: int = 900) -> np.ndarray:
     t = np.arange(n_steps)
     rows = []
@@ -41,14 +48,14 @@ def test_stream_equals_batch_exactly_across_a_save_and_restore(
     assert det.reasons_ == batch.reasons
     out = np.full(X.shape, np.nan)
     for t in range(warm, 700):
-        out[:, t] = det.update(X[:, t])
+        out[:, t] = step(det, X[:, t])
     # Save as plain arrays, carry on in a new detector; and through pickle.
     saved = {k: v.copy() for k, v in det.state_.to_arrays().items()}
     resumed = StreamingDetector(period=period).resume(StreamState.from_arrays(saved))
     pickled = pickle.loads(pickle.dumps(det))
     for t in range(700, X.shape[1]):
-        out[:, t] = resumed.update(X[:, t])
-        np.testing.assert_array_equal(pickled.update(X[:, t]), out[:, t])
+        out[:, t] = step(resumed, X[:, t])
+        np.testing.assert_array_equal(step(pickled, X[:, t]), out[:, t])
     np.testing.assert_array_equal(out, batch.scores)  # bit for bit, NaN where NaN
     assert np.isnan(out[4]).all() and np.isnan(out[5]).all()
 
@@ -56,7 +63,7 @@ def test_stream_equals_batch_exactly_across_a_save_and_restore(
 def test_stream_anomalies_and_level_shift(rng: np.random.Generator) -> None:
     X = _fleet(rng, 1400)
     det = StreamingDetector(period=[24, 7, 1, 24, 12, 24]).fit(X[:, :240])
-    S = np.vstack([det.update(X[:, t]) for t in range(240, 1400)]).T
+    S = np.vstack([step(det, X[:, t]) for t in range(240, 1400)]).T
     assert S[1, 600 - 240] >= 0.995  # the spike
     assert S[3, 650 - 240 : 653 - 240].min() >= 0.99  # the shift, first noticed
     assert np.mean(S[3, 1000 - 240 :] >= 0.99) < 0.03  # then the new normal
@@ -69,7 +76,7 @@ def test_missing_values_leave_the_state_unchanged(rng: np.random.Generator) -> N
     before = det.state_.to_arrays()
     x = X[:, 240].copy()
     x[[0, 2]] = np.nan
-    s = det.update(x)
+    s = step(det, x)
     after = det.state_.to_arrays()
     assert np.isnan(s[[0, 2]]).all()
     for name in ("level", "scale", "season", "counts"):
@@ -90,8 +97,53 @@ def test_update_does_not_mutate_its_input(rng: np.random.Generator) -> None:
     det = StreamingDetector().fit(X[:, :240])
     x = X[:, 240].copy()
     before = x.copy()
+    det.score(x)
     det.update(x)
     np.testing.assert_array_equal(x, before)
+
+
+def _state(det: StreamingDetector) -> dict[str, np.ndarray]:
+    return {k: np.array(v, copy=True) for k, v in det.state_.to_arrays().items()}
+
+
+def test_score_is_pure_and_update_learns(rng: np.random.Generator) -> None:
+    X = _fleet(rng)
+    det = StreamingDetector().fit(X[:, :240])
+    before = _state(det)
+    first = det.score(X[:, 240])
+    np.testing.assert_array_equal(det.score(X[:, 240]), first)  # the same answer twice
+    for name, value in _state(det).items():
+        np.testing.assert_array_equal(value, before[name])  # and no state moved
+    det.update(X[:, 240])
+    assert int(det.state_.step) == int(before["step"]) + 1
+    assert not np.array_equal(det.state_.level, before["level"])
+
+
+def test_batch_twins_equal_their_loops(rng: np.random.Generator) -> None:
+    X = _fleet(rng)
+    det = StreamingDetector(period=24).fit(X[:, :240])
+    twin = pickle.loads(pickle.dumps(det))
+    block = X[:, 240:260]
+    looped = np.column_stack([det.score(block[:, t]) for t in range(block.shape[1])])
+    np.testing.assert_array_equal(twin.score_many(block), looped)
+    for t in range(block.shape[1]):
+        det.update(block[:, t])
+    twin.update_many(block)
+    for name, value in _state(twin).items():
+        np.testing.assert_array_equal(value, _state(det)[name])
+    with pytest.raises(DataValidationError, match=re.escape("has 2 series but the detector")):
+        twin.score_many(block[:2])
+
+
+def test_clone_resets_and_keeps_parameters(rng: np.random.Generator) -> None:
+    from sklearn.exceptions import NotFittedError
+
+    det = StreamingDetector(period=24, clip=3.0).fit(_fleet(rng)[:, :240])
+    fresh = det.clone()
+    assert (fresh.period, fresh.clip, fresh.level_rate) == (24, 3.0, det.level_rate)
+    assert not hasattr(fresh, "state_")
+    with pytest.raises(NotFittedError):
+        fresh.score(np.zeros(6))
 
 
 def test_stream_errors() -> None:

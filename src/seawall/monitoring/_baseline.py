@@ -223,6 +223,8 @@ def baseline_step(
     rates: Rates,
     base: FloatArray,
     a: FloatArray,
+    *,
+    learn: bool = True,
 ) -> None:
     """Advance the robust recursion by one step for every series, in place.
 
@@ -248,6 +250,8 @@ def baseline_step(
         Output: the one-step-ahead baseline ``level + season[phase]``.
     a : ndarray of float64, shape (n_series,)
         Output: ``|x - base| / scale`` (NaN where missing), the residual to score.
+    learn : bool, default=True
+        Update ``state``; ``False`` only writes ``base`` and ``a`` (a pure score).
 
     Examples
     --------
@@ -264,6 +268,8 @@ def baseline_step(
     np.subtract(x, base, out=a)
     z = a / scale
     np.abs(z, out=a)
+    if not learn:
+        return
     np.clip(z, -rates.clip, rates.clip, out=z)
     if missing is not None:
         np.copyto(z, 0.0, where=missing)  # a missing step moves nothing

@@ -289,11 +289,18 @@ class Ticker:
         self._a = np.empty(n_series)
 
     def tick(
-        self, x: FloatArray, missing: BoolArray | None, score: FloatArray, base: FloatArray
+        self,
+        x: FloatArray,
+        missing: BoolArray | None,
+        score: FloatArray,
+        base: FloatArray,
+        *,
+        learn: bool = True,
     ) -> None:
         """One step for every series: baseline, calibrated score, state update.
 
         The kernel assumes valid input (values finite or NaN, shapes matching).
+        With ``learn=False`` it only scores: the state is left exactly as it was.
 
         Parameters
         ----------
@@ -306,15 +313,19 @@ class Ticker:
             Output: the calibrated score ``1 - p``.
         base : ndarray of float64, shape (n_series,)
             Output: the one-step-ahead baseline.
+        learn : bool, default=True
+            Update the state with the step (``False``: score only).
         """
         st = self.state
         step = int(st.step)
         if self._log_n.shape[0] < step + 2:  # counts never exceed the steps so far
             self._log_n = log_table(2 * (step + 2))
         slots = self._slots
-        baseline_step(x, missing, self._baseline, slots, self._rates, base, self._a)
+        baseline_step(x, missing, self._baseline, slots, self._rates, base, self._a, learn=learn)
         counted = step >= int(st.n_init)
-        score_step(self._a, missing, st.counts, counted, self._log_n, score)
+        score_step(self._a, missing, st.counts, counted and learn, self._log_n, score)
+        if not learn:
+            return
         if counted and (step + 1 - int(st.n_init)) % MEMORY == 0:
             # Halve the counts every MEMORY counted steps: residuals from long ago
             # (an early, poorly converged baseline; a regime since left) fade out.
@@ -354,12 +365,13 @@ class StreamingDetector:
     See Also
     --------
     seawall.monitoring.detect : the batch form; ``detect(X, warmup=w).scores[:, t]``
-        equals the ``update`` score of step ``t`` after ``fit(X[:, :w])``.
+        equals ``score(X[:, t])`` after ``fit(X[:, :w])`` and ``update`` with the
+        steps before ``t``.
 
     Notes
     -----
-    ``update`` both scores the step and learns from it, as the batch does: the
-    score of a step is computed from the state before it. Anomalous steps move the
+    ``score`` is pure: the score of a step comes from the state before it, as in
+    the batch; ``update`` then learns from the step. Anomalous steps move the
     state by at most ``clip`` scales times a small rate; a lasting level shift is
     the new normal after a few hundred steps (see :mod:`seawall.monitoring._baseline`).
 
@@ -379,9 +391,10 @@ class StreamingDetector:
     >>> x = X[:, 200].copy()
     >>> x[1] += 3.0                                  # a spike
     >>> x[2] = np.nan                                # a gap
-    >>> s = det.update(x)
+    >>> s = det.score(x)
     >>> bool(s[1] > 0.99), bool(np.isnan(s[2]))
     (True, True)
+    >>> det.update(x)                                # then learn from the step
     """
 
     def __init__(
@@ -452,7 +465,7 @@ class StreamingDetector:
         Returns
         -------
         StreamingDetector
-            ``self``, whose ``update`` continues exactly where the saved one stopped.
+            ``self``, which continues exactly where the saved one stopped.
         """
         reasons = tuple("" if ok else "not learned" for ok in state.learned)
         self._set(Ticker(state, self._smoothing()), reasons)
@@ -465,20 +478,43 @@ class StreamingDetector:
         self.reasons_ = reasons
         self._unlearned = ~ticker.state.learned if not ticker.state.learned.all() else None
 
-    def update(self, x: object) -> FloatArray:
-        """Score one step of every series, then learn from it.
+    def _step(self, x: object, caller: str, *, learn: bool) -> FloatArray:
+        """Check one step's values, then score it (and learn from it with ``learn``)."""
+        ticker = self._fitted_ticker()
+        n_series = ticker.state.level.shape[0]
+        v = np.array(x, dtype=np.float64, copy=True)
+        if v.shape != (n_series,):
+            raise DataValidationError(
+                f"x passed to StreamingDetector.{caller} must have shape ({n_series},), one "
+                f"value per series; got shape {v.shape}."
+            )
+        if np.isinf(v).any():
+            raise DataValidationError(
+                f"x passed to StreamingDetector.{caller} holds infinite values (the first at "
+                f"series {int(np.flatnonzero(np.isinf(v))[0])}); mark missing values with NaN."
+            )
+        if self._unlearned is not None:
+            v[self._unlearned] = 0.0
+        missing = np.isnan(v)
+        score, base = np.empty(n_series), np.empty(n_series)
+        ticker.tick(v, missing if missing.any() else None, score, base, learn=learn)
+        if self._unlearned is not None:
+            score[self._unlearned] = np.nan
+        return score
+
+    def score(self, x: object) -> FloatArray:
+        """Score one step of every series against the current state (pure).
 
         Parameters
         ----------
         x : array-like of shape (n_series,)
-            The step's values; NaN marks a missing value (its score is NaN and the
-            series' state is unchanged).
+            The step's values; NaN marks a missing value (its score is NaN).
 
         Returns
         -------
         ndarray of float64, shape (n_series,)
             The calibrated scores ``1 - p`` in [0, 1]; NaN at missing values and
-            for series that could not be learned.
+            for series that could not be learned. The state does not change.
 
         Raises
         ------
@@ -487,27 +523,85 @@ class StreamingDetector:
         DataValidationError
             When ``x`` has the wrong shape or holds infinities.
         """
-        ticker = self._fitted_ticker()
-        n_series = ticker.state.level.shape[0]
-        v = np.array(x, dtype=np.float64, copy=True)
-        if v.shape != (n_series,):
+        return self._step(x, "score", learn=False)
+
+    def update(self, x: object) -> None:
+        """Learn one step of every series (advance the state).
+
+        ``score(x)`` then ``update(x)``, step after step, gives exactly the scores
+        of :func:`detect`.
+
+        Parameters
+        ----------
+        x : array-like of shape (n_series,)
+            The step's values; NaN marks a missing value (that series' state is
+            unchanged).
+
+        Raises
+        ------
+        NotFittedError
+            Before :meth:`fit` or :meth:`resume`.
+        DataValidationError
+            When ``x`` has the wrong shape or holds infinities.
+        """
+        self._step(x, "update", learn=True)
+
+    def score_many(self, X: object) -> FloatArray:
+        """:meth:`score` of each column of ``X``, all against the current state (pure).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, n_steps)
+            Candidate steps.
+
+        Returns
+        -------
+        ndarray of float64, shape (n_series, n_steps)
+            Column ``t`` is ``score(X[:, t])``.
+        """
+        M = self._matrix(X, "score_many")
+        out = np.empty(M.shape)
+        for t in range(M.shape[1]):
+            out[:, t] = self._step(M[:, t], "score_many", learn=False)
+        return out
+
+    def update_many(self, X: object) -> None:
+        """:meth:`update` with each column of ``X``, in order.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, n_steps)
+            Consecutive steps.
+        """
+        M = self._matrix(X, "update_many")
+        for t in range(M.shape[1]):
+            self._step(M[:, t], "update_many", learn=True)
+
+    def _matrix(self, X: object, caller: str) -> FloatArray:
+        M = to_matrix(X, "X", f"StreamingDetector.{caller}")
+        n_series = self._fitted_ticker().state.level.shape[0]
+        if M.shape[0] != n_series:
             raise DataValidationError(
-                f"x passed to StreamingDetector.update must have shape ({n_series},), one "
-                f"value per series; got shape {v.shape}."
+                f"X passed to StreamingDetector.{caller} has {M.shape[0]} series but the "
+                f"detector has {n_series}; give one row per series."
             )
-        if np.isinf(v).any():
-            raise DataValidationError(
-                f"x passed to StreamingDetector.update holds infinite values (the first at "
-                f"series {int(np.flatnonzero(np.isinf(v))[0])}); mark missing values with NaN."
-            )
-        if self._unlearned is not None:
-            v[self._unlearned] = 0.0
-        missing = np.isnan(v)
-        score, base = np.empty(n_series), np.empty(n_series)
-        ticker.tick(v, missing if missing.any() else None, score, base)
-        if self._unlearned is not None:
-            score[self._unlearned] = np.nan
-        return score
+        return M
+
+    def clone(self) -> StreamingDetector:
+        """A new, unfitted detector with the same parameters.
+
+        Returns
+        -------
+        StreamingDetector
+            Without state: :meth:`fit` or :meth:`resume` it.
+        """
+        return StreamingDetector(
+            period=self.period,
+            level_rate=self.level_rate,
+            season_rate=self.season_rate,
+            scale_rate=self.scale_rate,
+            clip=self.clip,
+        )
 
     def nbytes_per_series(self) -> float:
         """The streaming state's memory per series, in bytes.
@@ -531,6 +625,6 @@ class StreamingDetector:
 
             raise NotFittedError(
                 "This StreamingDetector is not fitted yet; call fit(warmup_block) or "
-                "resume(state) before update."
+                "resume(state) before score or update."
             )
         return ticker
