@@ -102,50 +102,6 @@ def test_update_does_not_mutate_its_input(rng: np.random.Generator) -> None:
     np.testing.assert_array_equal(x, before)
 
 
-def _state(det: StreamingDetector) -> dict[str, np.ndarray]:
-    return {k: np.array(v, copy=True) for k, v in det.state_.to_arrays().items()}
-
-
-def test_score_is_pure_and_update_learns(rng: np.random.Generator) -> None:
-    X = _fleet(rng)
-    det = StreamingDetector().fit(X[:, :240])
-    before = _state(det)
-    first = det.score(X[:, 240])
-    np.testing.assert_array_equal(det.score(X[:, 240]), first)  # the same answer twice
-    for name, value in _state(det).items():
-        np.testing.assert_array_equal(value, before[name])  # and no state moved
-    det.update(X[:, 240])
-    assert int(det.state_.step) == int(before["step"]) + 1
-    assert not np.array_equal(det.state_.level, before["level"])
-
-
-def test_batch_twins_equal_their_loops(rng: np.random.Generator) -> None:
-    X = _fleet(rng)
-    det = StreamingDetector(period=24).fit(X[:, :240])
-    twin = pickle.loads(pickle.dumps(det))
-    block = X[:, 240:260]
-    looped = np.column_stack([det.score(block[:, t]) for t in range(block.shape[1])])
-    np.testing.assert_array_equal(twin.score_many(block), looped)
-    for t in range(block.shape[1]):
-        det.update(block[:, t])
-    twin.update_many(block)
-    for name, value in _state(twin).items():
-        np.testing.assert_array_equal(value, _state(det)[name])
-    with pytest.raises(DataValidationError, match=re.escape("has 2 series but the detector")):
-        twin.score_many(block[:2])
-
-
-def test_clone_resets_and_keeps_parameters(rng: np.random.Generator) -> None:
-    from sklearn.exceptions import NotFittedError
-
-    det = StreamingDetector(period=24, clip=3.0).fit(_fleet(rng)[:, :240])
-    fresh = det.clone()
-    assert (fresh.period, fresh.clip, fresh.level_rate) == (24, 3.0, det.level_rate)
-    assert not hasattr(fresh, "state_")
-    with pytest.raises(NotFittedError):
-        fresh.score(np.zeros(6))
-
-
 def test_stream_errors() -> None:
     from sklearn.exceptions import NotFittedError
 
@@ -160,5 +116,9 @@ def test_stream_errors() -> None:
         det.update(np.zeros(3))
     with pytest.raises(DataValidationError, match=re.escape("(the first at series 1)")):
         det.update([0.0, np.inf])
+    with pytest.raises(DataValidationError, match=re.escape("has 3 series but the detector")):
+        det.score_many(np.zeros((3, 4)))
+    with pytest.raises(DataValidationError, match=re.escape("StreamingDetector.score must")):
+        det.score(np.zeros(3))
     with pytest.raises(DataValidationError, match=re.escape("lacks ['counts']")):
         StreamState.from_arrays({k: v for k, v in det.state_.to_arrays().items() if k != "counts"})
