@@ -32,9 +32,16 @@ def _loaded_store() -> Store:
 
 def test_a_false_alarm_makes_its_series_less_sensitive() -> None:
     with _loaded_store() as store:
-        run = compute_windows(store, every="1h")
+        calls: list[tuple[int, int, str]] = []
+        run = compute_windows(store, every="1h", progress=lambda *a: calls.append(a))
         assert len(run.models) == 6 and run.n_points > 0
-        before = detect_incidents(store, threshold=0.999)
+        # One report per model, then the end; the work counted up to its total.
+        assert [(d, t) for d, t, _ in calls] == [(i, 6) for i in range(7)]
+        assert calls[0][2].startswith("windows of ")
+        steps: list[tuple[int, int, str]] = []
+        before = detect_incidents(store, threshold=0.999, progress=lambda *a: steps.append(a))
+        assert [(d, t) for d, t, _ in steps] == [(i, 4) for i in range(5)]
+        assert "scoring" in steps[1][2]
         assert before.incidents
         # The mildest incident: one whose evidence ten times stronger would not reach.
         top = min(before.incidents, key=lambda i: i.peak_score)

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from seawall.cli._detect import find_inputs, fleet_level_options
 from seawall.cli._errors import reports_errors
+from seawall.cli._render import progress_counter
 
 __all__ = ["monitor_group"]
 
@@ -185,11 +186,12 @@ def windows_command(store_path: Path, every: str, reference_windows: int | None)
     """
     from seawall.storage import Store, compute_windows
 
-    with Store(store_path) as store:
+    with Store(store_path) as store, progress_counter(Console(stderr=True)) as report:
         run = compute_windows(
             store,
             every=every,
             reference="first" if reference_windows is None else reference_windows,
+            progress=report,
         )
     console = Console(soft_wrap=True)
     console.print(f"{len(run.models)} model(s): {run.n_points} metric points stored.")
@@ -211,9 +213,9 @@ def detect_store_command(
     """
     from seawall.storage import Store, detect_incidents
 
-    with Store(store_path) as store:
+    with Store(store_path) as store, progress_counter(Console(stderr=True)) as report:
         incidents = detect_incidents(
-            store, threshold=threshold, false_runs_per_day=false_runs_per_day
+            store, threshold=threshold, false_runs_per_day=false_runs_per_day, progress=report
         )
     n = len(incidents.incidents)
     n_points = sum(i.n_anomalies for i in incidents.incidents)

@@ -25,6 +25,7 @@ __all__ = [
     "print_investigation_summary",
     "mitigation_line",
     "print_repair",
+    "progress_counter",
     "progress_steps",
 ]
 
@@ -36,6 +37,18 @@ _STATUS_STYLE = {
     "fails": "bold red",
     "passes": "green",
 }
+
+
+def _bar(console: Console) -> Progress:
+    """The progress bar of every command: what, how far, how long (cleared when done)."""
+    return Progress(
+        TextColumn("[bold blue]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
 
 
 @contextmanager
@@ -54,14 +67,7 @@ def progress_steps(console: Console, total: int) -> Iterator[Callable[[str], Non
     callable
         Call with a description at the start of each step.
     """
-    progress = Progress(
-        TextColumn("[bold blue]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
+    progress = _bar(console)
     with progress:
         task = progress.add_task("starting", total=total)
         started = False
@@ -75,6 +81,33 @@ def progress_steps(console: Console, total: int) -> Iterator[Callable[[str], Non
 
         yield advance
         progress.update(task, completed=total)
+
+
+@contextmanager
+def progress_counter(console: Console) -> Iterator[Callable[[int, int, str], None]]:
+    """A progress bar that the work reports to; yields ``report(done, total, description)``.
+
+    For work that learns its size as it goes (the models of a store), unlike
+    :func:`progress_steps`.
+
+    Parameters
+    ----------
+    console : rich.console.Console
+        Where to draw (standard error, so standard output stays clean).
+
+    Yields
+    ------
+    callable
+        Call with the units done, the total and what is being done now.
+    """
+    progress = _bar(console)
+    with progress:
+        task = progress.add_task("starting", total=None)
+
+        def report(done: int, total: int, description: str) -> None:
+            progress.update(task, completed=done, total=total, description=description)
+
+        yield report
 
 
 def _interval(v: float, lo: float, hi: float, digits: int = 3) -> str:

@@ -22,7 +22,7 @@ it):
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,9 @@ from seawall.exceptions import InsufficientDataError
 from seawall.storage._store import Store
 
 __all__ = ["WindowsRun", "compute_windows", "detect_incidents", "incident_id"]
+
+#: ``progress(done, total, description)``: how long work reports where it is.
+Progress = Callable[[int, int, str], None]
 
 #: Windows in a row whose interval lies past a guardrail before it is flagged.
 GUARD_RUN = 3
@@ -73,6 +76,10 @@ class WindowsRun:
         }
 
 
+def _silent(done: int, total: int, description: str) -> None:
+    """The progress report that shows nothing."""
+
+
 def incident_id(start: object, members: Sequence[str]) -> str:
     """A stable id for an incident: a hash of its start and sorted members.
 
@@ -104,6 +111,7 @@ def compute_windows(
     reference: object = "first",
     models: Sequence[str] | None = None,
     alpha: float = 0.05,
+    progress: Progress | None = None,
 ) -> WindowsRun:
     """Compute and store every model's windowed metric points from its logs.
 
@@ -120,6 +128,9 @@ def compute_windows(
         The models; ``None`` means every model with logs.
     alpha : float, default=0.05
         The level of the intervals and of the drift tests.
+    progress : callable or None, default=None
+        Called as ``progress(done, total, description)`` before each model and
+        once at the end (a progress bar).
 
     Returns
     -------
@@ -136,7 +147,9 @@ def compute_windows(
     done: list[str] = []
     skipped: list[str] = []
     n_points = 0
-    for model in names:
+    report = progress or _silent
+    for i, model in enumerate(names):
+        report(i, len(names), f"windows of {model}")
         columns = store.model_columns(model).to_pandas()
         features = columns.loc[columns["role"] == "feature", "name"].tolist()
         sensitive = columns.loc[columns["role"] == "sensitive", "name"].tolist()
@@ -161,6 +174,7 @@ def compute_windows(
         store.write_metric_points(frame)
         n_points += len(frame)
         done.append(model)
+    report(len(names), len(names), "windows stored")
     return WindowsRun(models=tuple(done), n_points=n_points, skipped=tuple(skipped))
 
 
@@ -181,6 +195,7 @@ def detect_incidents(
     threshold: float | None = None,
     false_runs_per_day: float | None = None,
     metrics: Sequence[str] | None = None,
+    progress: Progress | None = None,
 ) -> Any:
     """Score every stored metric series, group the anomalies, store the incidents.
 
@@ -202,6 +217,9 @@ def detect_incidents(
         The metrics to watch; ``None`` means every stored metric except the
         alternative drift measures (``drift_psi``, ``drift_js``, ``drift_ks``),
         which restate ``drift`` and would count one change three more times.
+    progress : callable or None, default=None
+        Called as ``progress(done, total, description)`` before each of the four
+        steps (read, score, flag and group, store) and once at the end.
 
     Returns
     -------
@@ -225,6 +243,8 @@ def detect_incidents(
     from seawall.monitoring._flagging import FLEET_FALSE_RUNS_PER_DAY
     from seawall.monitoring._series_table import default_warmup, long_table
 
+    report = progress or _silent
+    report(0, 4, "reading the metric points")
     points = store.read_metric_points().to_pandas()
     if metrics is None:
         points = points[~points["metric"].isin(_RESTATED)]
@@ -256,7 +276,9 @@ def detect_incidents(
         .reset_index()
     )
     labels = _series_labels(store, keys)
+    report(1, 4, f"scoring {len(table.keys):,} series x {n_steps:,} windows")
     res = detect(table.values, warmup=default_warmup(n_steps))
+    report(2, 4, "flagging anomalies and grouping them into incidents")
     feedback = Feedback()
     # Thresholds hold at the later of the last window and the last feedback: a
     # person's verdict applies from when it was given, even to older data rerun.
@@ -296,6 +318,7 @@ def detect_incidents(
     incidents = group_incidents(
         flags, scores, labels, timestamps=pd.DatetimeIndex(table.timestamps)
     )
+    report(3, 4, "storing anomalies and incidents")
     rows, steps = np.nonzero(flags)
     store.write_anomalies(
         pd.DataFrame(
@@ -327,4 +350,5 @@ def detect_incidents(
                 ]
             )
         )
+    report(4, 4, "done")
     return incidents
