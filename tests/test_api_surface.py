@@ -70,6 +70,7 @@ PUBLIC = {
     ],
     "seawall.storage": [
         "FEEDBACK_ACTIONS",
+        "FleetLoad",
         "INCIDENT_STATUSES",
         "IngestResult",
         "SCHEMA_VERSION",
@@ -78,6 +79,7 @@ PUBLIC = {
         "compute_windows",
         "detect_incidents",
         "incident_id",
+        "ingest_fleet",
         "quote_identifier",
     ],
     "seawall.monitoring": [

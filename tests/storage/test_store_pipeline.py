@@ -8,25 +8,16 @@ import pytest
 
 from seawall.datasets import simulate_fleet
 from seawall.exceptions import InsufficientDataError
-from seawall.storage import Store, compute_windows, detect_incidents, incident_id
+from seawall.storage import Store, compute_windows, detect_incidents, incident_id, ingest_fleet
 
 
 def _loaded_store() -> Store:
     fleet = simulate_fleet(n_models=12, n_days=7, seed=2)
-    names = fleet.models["model"].tolist()[:6]
-    logs = fleet.prediction_logs(names, rows_per_hour=30, seed=0).reset_index(drop=True)
-    logs["request_id"] = [f"r{i}" for i in range(len(logs))]
     store = Store()
-    store.register_models(fleet.models.loc[fleet.models["model"].isin(names), ["model", "team"]])
-    store.ingest_predictions(
-        logs.drop(columns=["y_true"]),
-        time_col="timestamp",
-        prediction_col="y_pred",
-        score_col="y_score",
-        sensitive_cols=["group"],
-    )
-    labels = logs.loc[logs["y_true"].notna(), ["model", "request_id", "y_true"]]
-    store.ingest_labels(labels, label_col="y_true", label_time_col=None)
+    load = ingest_fleet(store, fleet, models=fleet.models["model"].tolist()[:6], rows_per_hour=30)
+    logged = store.counts().to_pandas()
+    assert load.n_predictions == int(logged["n_predictions"].sum()) > 0
+    assert 0 < load.n_labels < load.n_predictions  # the newest labels have not arrived
     return store
 
 
@@ -112,3 +103,25 @@ def test_a_fairness_guardrail_breach_becomes_an_incident() -> None:
     breach = int(np.argmax(di + 0.04 < 0.8))
     first = min(i.start for i in incidents.incidents if "m/disparate_impact" in i.members)
     assert first == times[breach + 2]  # the third window in a row under 0.8
+
+
+def test_restating_metrics_are_not_watched_unless_asked() -> None:
+    rng = np.random.default_rng(5)
+    n = 200
+    times = pd.date_range("2024-01-01", periods=n, freq="h")
+    count = np.zeros(n)
+    count[[120, 160]] = 1.0  # a count that is mostly 0: each 1 looks unprecedented
+    frames = [
+        pd.DataFrame({"model": "m", "metric": metric, "window_start": times, "value": values})
+        for metric, values in [
+            ("drifted_features", count),
+            ("drift_psi", 0.05 + rng.normal(0, 0.001, n) + 0.5 * (np.arange(n) == 150)),
+            ("volume", 100 + rng.normal(0, 3, n)),
+        ]
+    ]
+    with Store() as store:
+        store.write_metric_points(pd.concat(frames))
+        watched = {m for i in detect_incidents(store).incidents for m in i.metrics}
+        assert not watched & {"drifted_features", "drift_psi"}
+        asked = detect_incidents(store, metrics=["drifted_features", "drift_psi"])
+    assert {m for i in asked.incidents for m in i.metrics} == {"drifted_features", "drift_psi"}

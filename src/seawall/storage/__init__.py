@@ -5,7 +5,8 @@ cursor per thread or request. Batches go in through DuckDB's Parquet/CSV readers
 as Arrow; ingestion is idempotent on the request id; reads come back as
 ``pyarrow.Table``. The library core never imports this package.
 :func:`compute_windows` and :func:`detect_incidents` run the monitoring loop over
-a store (what ``seawall monitor windows`` and ``seawall monitor detect`` do).
+a store (what ``seawall monitor windows`` and ``seawall monitor detect`` do);
+:func:`ingest_fleet` loads a simulated fleet's logs and labels into one.
 
 Examples
 --------
@@ -30,6 +31,7 @@ Examples
 
 from __future__ import annotations
 
+from seawall.storage._fleet_load import FleetLoad, ingest_fleet
 from seawall.storage._incidents import FEEDBACK_ACTIONS, INCIDENT_STATUSES
 from seawall.storage._pipeline import WindowsRun, compute_windows, detect_incidents, incident_id
 from seawall.storage._results import IngestResult
@@ -41,11 +43,13 @@ __all__ = [
     "FEEDBACK_ACTIONS",
     "INCIDENT_STATUSES",
     "SCHEMA_VERSION",
+    "FleetLoad",
     "IngestResult",
     "Store",
     "WindowsRun",
     "compute_windows",
     "detect_incidents",
     "incident_id",
+    "ingest_fleet",
     "quote_identifier",
 ]

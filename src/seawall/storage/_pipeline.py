@@ -39,8 +39,10 @@ Progress = Callable[[int, int, str], None]
 
 #: Windows in a row whose interval lies past a guardrail before it is flagged.
 GUARD_RUN = 3
-# Drift measures that restate ``drift`` (the effect size a person reads).
-_RESTATED = ("drift_psi", "drift_js", "drift_ks")
+# Metrics that restate ``drift`` (the effect size a person reads): the other
+# measures of each feature's drift, and the count of drifted features (mostly 0,
+# a sparse series whose first 1 in a while is "unprecedented" to the detector).
+_RESTATED = ("drift_psi", "drift_js", "drift_ks", "drifted_features")
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,9 +216,12 @@ def detect_incidents(
         per day; ``None`` means the default of
         :func:`~seawall.monitoring.fleet_threshold`.
     metrics : sequence of str or None, default=None
-        The metrics to watch; ``None`` means every stored metric except the
-        alternative drift measures (``drift_psi``, ``drift_js``, ``drift_ks``),
-        which restate ``drift`` and would count one change three more times.
+        The metrics to watch; ``None`` means every stored metric except those
+        that restate each feature's ``drift``: the alternative measures
+        (``drift_psi``, ``drift_js``, ``drift_ks``), which would count one change
+        three more times, and ``drifted_features``, the count of features whose
+        drift is significant (measured on 40 simulated models, it raised 305 of
+        312 incidents, each a single window where a count that is mostly 0 was 1).
     progress : callable or None, default=None
         Called as ``progress(done, total, description)`` before each of the four
         steps (read, score, flag and group, store) and once at the end.
