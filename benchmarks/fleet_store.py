@@ -9,11 +9,9 @@ this script goes the way a user's data goes, with library defaults:
     detect_incidents(store)                                # fleet_flags, group_incidents
 
 and reports the sizes, the time of each stage, the incidents, and for each
-planted event the incidents that hold a series of one of its models while the
-event lasts (up to a day after it). That criterion is looser than
-``fleet_quality.py``'s (it does not ask that the flagged series be one the event
-moves), so an event counts as found here only when such an incident exists,
-and the ranks are printed for a person to judge. The models are registered with
+planted event the incidents that hold one of the series it moves (the store
+names a series ``model/metric/feature`` as the simulator does) while the event
+lasts or up to a day after it, with their ranks. The models are registered with
 their team and region only (a model reads several upstream sources, and a
 model's labels hold one value each), so a broken source shows as incidents per
 feature of that source.
@@ -78,11 +76,12 @@ def main() -> None:
     events: list[dict[str, Any]] = []
     for e in fleet.events:
         models = {k.split("/")[0] for k in e.affected}
+        affected = set(e.affected)  # the store names series as the simulator does
         until = pd.Timestamp(e.end) + pd.Timedelta(days=1)
         held = [
             i
             for i in incidents.incidents
-            if any(m.split("/")[0] in models for m in i.members)
+            if affected & set(i.members)
             and pd.Timestamp(i.end) >= pd.Timestamp(e.start)
             and pd.Timestamp(i.start) <= until
         ]
