@@ -9,9 +9,8 @@ this script goes the way a user's data goes, with library defaults:
     detect_incidents(store)                                # fleet_flags, group_incidents
 
 and reports the sizes, the time of each stage, the incidents, and for each
-planted event the incidents that hold one of the series it moves (the store
-names a series ``model/metric/feature`` as the simulator does) while the event
-lasts or up to a day after it, with their ranks. The models are registered with
+planted event the incidents that hold one of the series it moves while the
+event lasts or up to a day after it, with their ranks. The models are registered with
 their team and region only (a model reads several upstream sources, and a
 model's labels hold one value each), so a broken source shows as incidents per
 feature of that source.
@@ -38,6 +37,17 @@ from seawall.storage import Store, compute_windows, detect_incidents, ingest_fle
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import seawall_source, versions  # noqa: E402
+
+
+def _moves(member: str, affected: tuple[str, ...]) -> bool:
+    """Whether a stored series is one the event moves.
+
+    The store names a series ``model/metric/qualifier`` and the simulator
+    ``model/metric/feature``; fairness metrics carry the sensitive attribute as
+    their qualifier in the store (``m0035/disparate_impact/group``), which the
+    simulator's key (``m0035/disparate_impact``) lacks.
+    """
+    return any(member == key or member.startswith(key + "/") for key in affected)
 
 
 def main() -> None:
@@ -76,12 +86,11 @@ def main() -> None:
     events: list[dict[str, Any]] = []
     for e in fleet.events:
         models = {k.split("/")[0] for k in e.affected}
-        affected = set(e.affected)  # the store names series as the simulator does
         until = pd.Timestamp(e.end) + pd.Timedelta(days=1)
         held = [
             i
             for i in incidents.incidents
-            if affected & set(i.members)
+            if any(_moves(m, e.affected) for m in i.members)
             and pd.Timestamp(i.end) >= pd.Timestamp(e.start)
             and pd.Timestamp(i.start) <= until
         ]
