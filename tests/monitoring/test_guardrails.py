@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from seawall.exceptions import DataValidationError, InvalidParameterError
-from seawall.monitoring import detect, flag_anomalies, guardrail_bounds, guardrail_flags
+from seawall.monitoring import (
+    detect,
+    flag_anomalies,
+    guardrail_bounds,
+    guardrail_flags,
+    reference_floors,
+)
 
 
 def _naive(V: np.ndarray, bounds: np.ndarray, min_run: int, smooth: int) -> np.ndarray:
@@ -59,3 +65,22 @@ def test_bad_input_is_named() -> None:
         InvalidParameterError, match=re.escape("'smooth' parameter of guardrail_flags")
     ):
         guardrail_flags(np.zeros((1, 5)), [0.8], smooth=0)
+
+
+def test_reference_floors_are_the_reference_median_less_the_margin(
+    rng: np.random.Generator,
+) -> None:
+    V = 0.8 + rng.normal(0, 0.03, (4, 50))
+    V[1, 3] = np.nan
+    V[3, :10] = np.nan  # no reference at all
+    metrics = ["accuracy", "auc", "volume", "accuracy"]
+    floors = reference_floors(V, metrics, n_reference=10)
+    assert floors[0] == pytest.approx(np.median(V[0, :10]) - 0.02)
+    assert floors[1] == pytest.approx(np.nanmedian(V[1, :10]) - 0.02)
+    assert np.isnan(floors[2]) and np.isnan(floors[3])
+    tight = reference_floors(V, metrics, n_reference=10, rules={"volume": 0.5})
+    assert np.isnan(tight[0]) and tight[2] == pytest.approx(np.median(V[2, :10]) - 0.5)
+    with pytest.raises(DataValidationError, match=re.escape("has 2 entries but values has 4")):
+        reference_floors(V, metrics[:2], n_reference=10)
+    with pytest.raises(InvalidParameterError, match="n_reference"):
+        reference_floors(V, metrics, n_reference=0)

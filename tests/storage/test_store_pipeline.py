@@ -125,3 +125,43 @@ def test_restating_metrics_are_not_watched_unless_asked() -> None:
         assert not watched & {"drifted_features", "drift_psi"}
         asked = detect_incidents(store, metrics=["drifted_features", "drift_psi"])
     assert {m for i in asked.incidents for m in i.metrics} == {"drifted_features", "drift_psi"}
+
+
+@pytest.mark.parametrize("drop", [0.0, 0.15])
+def test_an_accuracy_drop_on_thin_windows_breaches_its_reference_floor(drop: float) -> None:
+    rng = np.random.default_rng(6)
+    n, labels = 240, 60  # few labels per window: the scores of the drop stay moderate
+    times = pd.date_range("2024-01-01", periods=n, freq="h")
+    p = np.full(n, 0.8)
+    p[170:200] -= drop
+    correct = rng.binomial(labels, p)
+    lo, hi = ratio_bounds(correct, labels)
+    points = pd.DataFrame(
+        {
+            "model": "m",
+            "metric": "accuracy",
+            "window_start": times,
+            "value": correct / labels,
+            "lower": lo,
+            "upper": hi,
+            "n": labels,
+        }
+    )
+    with Store() as store:
+        store.write_metric_points(points)
+        incidents = detect_incidents(store)
+    during = [
+        i
+        for i in incidents.incidents
+        if times[170] <= pd.Timestamp(i.start) <= times[199] and "m/accuracy" in i.members
+    ]
+    assert bool(during) == (drop > 0)  # found when it happened, and only then
+
+
+def ratio_bounds(x: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson 95% bounds of x / n."""
+    z = 1.959963984540054
+    phat = x / n
+    centre = (phat + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(phat * (1 - phat) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half

@@ -57,9 +57,11 @@ from seawall.monitoring._fleet_eval import EventScore, FleetScore, score_inciden
 from seawall.monitoring._fleet_flags import FleetFlags, fleet_flags
 from seawall.monitoring._guardrails import (
     FAIRNESS_GUARDRAILS,
+    PERFORMANCE_FLOORS,
     breach_scores,
     guardrail_bounds,
     guardrail_flags,
+    reference_floors,
 )
 from seawall.monitoring._incident_result import Incident, Incidents
 from seawall.monitoring._incidents import group_incidents
@@ -98,6 +100,7 @@ __all__ = [
     "MetricPoints",
     "NumericSketch",
     "OnsetFilter",
+    "PERFORMANCE_FLOORS",
     "ReferenceProfile",
     "ScoreSketch",
     "SeriesMatrix",
@@ -120,6 +123,7 @@ __all__ = [
     "guardrail_flags",
     "metric_points",
     "onset_scores",
+    "reference_floors",
     "score_incidents",
     "series_scores",
     "series_thresholds",

@@ -8,8 +8,10 @@ Three rules, each documented where it lives:
    (``echo`` of :func:`~seawall.monitoring.flag_anomalies`): the detector learns one
    season per series (a day, for hourly business metrics), and a weekly batch job
    would otherwise alarm every week;
-3. fixed limits that a slow drift never makes unusual (the four-fifths rule on the
-   upper bound of disparate impact's interval, :func:`~seawall.monitoring.guardrail_flags`),
+3. limits that a slow drift never makes unusual, judged on the upper bound of each
+   window's interval (:func:`~seawall.monitoring.guardrail_flags`): the four-fifths
+   rule on disparate impact, and (given the values) a floor under accuracy and AUC
+   at their reference level less 0.02 (:func:`~seawall.monitoring.reference_floors`),
    their breaches ranked like flagged steps (:func:`~seawall.monitoring.breach_scores`).
 
 ``seawall demo``, ``seawall detect --series-col``, ``seawall monitor detect`` and
@@ -35,8 +37,14 @@ from seawall.monitoring._flagging import (
     fleet_threshold,
     series_levels,
 )
-from seawall.monitoring._guardrails import breach_scores, guardrail_bounds, guardrail_flags
+from seawall.monitoring._guardrails import (
+    breach_scores,
+    guardrail_bounds,
+    guardrail_flags,
+    reference_floors,
+)
 from seawall.monitoring._inputs import to_matrix
+from seawall.monitoring._series_table import default_warmup
 
 __all__ = ["FleetFlags", "fleet_flags"]
 
@@ -95,6 +103,8 @@ def fleet_flags(
     echo_days: float | None = 7.0,
     upper: object | None = None,
     metrics: Sequence[object] | None = None,
+    values: object | None = None,
+    reference_steps: int | None = None,
     guard_run: int = 3,
 ) -> FleetFlags:
     """Flag a fleet's anomalies: runs at the fleet's level, weekly echoes dropped, guardrails.
@@ -119,6 +129,12 @@ def fleet_flags(
         The upper bound of each step's interval; ``None`` judges no guardrail.
     metrics : sequence of length n_series or None, default=None
         Each series' metric, naming its guardrail (needed with ``upper``).
+    values : array-like of shape (n_series, n_steps) or None, default=None
+        The metric values; with ``upper``, accuracy and AUC get a floor at their
+        reference level (:func:`reference_floors`). ``None``: no floors.
+    reference_steps : int or None, default=None
+        The steps that make the reference; ``None`` means the detector's default
+        warm-up (15% of the steps, 32 to 750).
     guard_run : int, default=3
         Steps in a row past a limit before a breach is flagged.
 
@@ -176,7 +192,11 @@ def fleet_flags(
             f"{_CALLER} was given upper bounds but no metrics; pass metrics= (one per "
             f"series) so that each series gets its guardrail."
         )
-    guard = guardrail_flags(upper, guardrail_bounds(list(metrics)), min_run=guard_run)
+    bounds = guardrail_bounds(list(metrics))
+    if values is not None:
+        first = default_warmup(S.shape[1]) if reference_steps is None else reference_steps
+        bounds = np.fmax(bounds, reference_floors(values, list(metrics), first))
+    guard = guardrail_flags(upper, bounds, min_run=guard_run)
     if guard.shape != S.shape:
         raise DataValidationError(
             f"upper passed to {_CALLER} has shape {guard.shape} but scores has {S.shape}; "

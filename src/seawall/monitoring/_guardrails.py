@@ -29,13 +29,22 @@ from seawall.monitoring._incidents import to_flags
 from seawall.monitoring._inputs import to_matrix
 from seawall.monitoring._runs import run_index
 
-__all__ = ["FAIRNESS_GUARDRAILS", "breach_scores", "guardrail_bounds", "guardrail_flags"]
+__all__ = [
+    "FAIRNESS_GUARDRAILS",
+    "PERFORMANCE_FLOORS",
+    "breach_scores",
+    "guardrail_bounds",
+    "guardrail_flags",
+    "reference_floors",
+]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 #: Lower limits per metric: the four-fifths rule on disparate impact.
 FAIRNESS_GUARDRAILS: Mapping[str, float] = {"disparate_impact": 0.8}
+#: Metrics whose drop below their own reference is a breach, and the drop tolerated.
+PERFORMANCE_FLOORS: Mapping[str, float] = {"accuracy": 0.02, "auc": 0.02}
 
 
 def guardrail_bounds(
@@ -61,6 +70,72 @@ def guardrail_bounds(
     [nan, 0.8]
     """
     return np.array([rules.get(str(m), np.nan) for m in metrics], dtype=np.float64)
+
+
+def reference_floors(
+    values: object,
+    metrics: Sequence[object],
+    n_reference: int,
+    rules: Mapping[str, float] = PERFORMANCE_FLOORS,
+) -> FloatArray:
+    """Each series' floor from its own reference: the median of its first windows, less a margin.
+
+    A model's accuracy has no fixed limit as disparate impact has, but it has the
+    level it was accepted at. A slow decline teaches the detector's baseline as
+    it goes, and a sudden one measured on a few labels per window scores only
+    moderately high step after step (the noise of thin windows widens the
+    residuals), so neither may make a run improbable enough to flag. Judged on
+    the upper bound of each window's interval (:func:`guardrail_flags`), the floor
+    flags a window only when its labels rule out the reference level less the
+    margin, which thin windows cannot do by noise.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_series, n_steps)
+        The metric series.
+    metrics : sequence, length n_series
+        Each series' metric.
+    n_reference : int
+        The first steps that make the reference (e.g. the detector's warm-up), at
+        least 1.
+    rules : mapping of str to float, default=PERFORMANCE_FLOORS
+        The metrics that have a floor, and the drop below the reference tolerated
+        (``accuracy`` and ``auc``: 0.02).
+
+    Returns
+    -------
+    ndarray of float64, shape (n_series,)
+        The floors; NaN for other metrics and where the reference has no value.
+
+    Raises
+    ------
+    DataValidationError
+        When ``metrics`` has another length than ``values`` has series.
+    InvalidParameterError
+        When ``n_reference`` is not a positive integer.
+
+    Examples
+    --------
+    >>> v = np.array([[0.80, 0.82, 0.81, 0.60], [5.0, 6.0, 5.5, 9.0]])
+    >>> reference_floors(v, ["accuracy", "volume"], n_reference=3).round(3).tolist()
+    [0.79, nan]
+    """
+    caller = "reference_floors"
+    V = to_matrix(values, "values", caller)
+    if len(metrics) != V.shape[0]:
+        raise DataValidationError(
+            f"metrics passed to {caller} has {len(metrics)} entries but values has "
+            f"{V.shape[0]} series; give one metric per series."
+        )
+    k = int(check_real(n_reference, "n_reference", caller, low=1, integer=True))
+    margin = np.array([rules.get(str(m), np.nan) for m in metrics], dtype=np.float64)
+    out = np.full(V.shape[0], np.nan)
+    rows = np.flatnonzero(np.isfinite(margin))
+    if rows.size:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN reference stays NaN
+            out[rows] = np.nanmedian(V[rows, :k], axis=1) - margin[rows]
+    return out
 
 
 def _rolling_median(V: FloatArray, width: int, chunk: int = 512) -> FloatArray:

@@ -306,8 +306,9 @@ def detect_incidents(
             else false_runs_per_day,
         )
     levels = series_thresholds(feedback, list(table.keys), now=now, threshold=threshold)
-    # Guardrails: a window whose whole interval lies past a fixed limit (the
-    # four-fifths rule: disparate impact's upper bound under 0.8), three in a row.
+    # Guardrails: a window whose whole interval lies past a limit (the four-fifths
+    # rule: disparate impact's upper bound under 0.8; accuracy's and AUC's under
+    # their level in the warm-up less 0.02), three in a row.
     upper = None
     if "upper" in points.columns and points["upper"].notna().any():
         upper = table.lay(points["upper"].to_numpy(dtype=np.float64, na_value=np.nan))
@@ -317,6 +318,8 @@ def detect_incidents(
         threshold=levels,
         upper=upper,
         metrics=labels["metric"].tolist(),
+        values=table.values,
+        reference_steps=default_warmup(n_steps),
         guard_run=GUARD_RUN,
     )
     flags, scores = flagged.flags, flagged.scores
