@@ -36,7 +36,7 @@ from seawall.datasets import simulate_fleet
 from seawall.storage import Store, compute_windows, detect_incidents, ingest_fleet
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import seawall_source, versions  # noqa: E402
+from _harness import seawall_source, status_kib, versions  # noqa: E402
 
 
 def _moves(member: str, affected: tuple[str, ...]) -> bool:
@@ -83,6 +83,8 @@ def main() -> None:
         f"{incidents.compression:.1f}x)"
     )
     print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
+    peak_mib = status_kib().get("VmHWM", 0) / 1024
+    print(f"peak resident memory of the process: {peak_mib:,.0f} MiB")
     events: list[dict[str, Any]] = []
     for e in fleet.events:
         models = {k.split("/")[0] for k in e.affected}
@@ -120,6 +122,7 @@ def main() -> None:
         "n_anomalies": incidents.n_anomalies,
         "compression": incidents.compression,
         "seconds": seconds,
+        "peak_mib": peak_mib,
         "events": events,
         "incidents": [i.summary for i in incidents.incidents],
         "seawall": seawall_source(),

@@ -56,10 +56,12 @@ def ingest_fleet(
     """Register a simulated fleet's models and store their prediction logs and labels.
 
     The path a user's data takes, for demos, tests and benchmarks: the models
-    with their ``team`` and ``region`` labels (:meth:`Store.register_models`), the
+    with their ``team`` and ``region`` labels (:meth:`Store.register_models`), then
+    model by model (one batch each, so memory is that of one model's logs) the
     row-level logs of :meth:`SimulatedFleet.prediction_logs` with the sensitive
     attribute ``group`` (:meth:`Store.ingest_predictions`; request ids ``r0``,
-    ``r1``, ...), and the labels that have arrived (:meth:`Store.ingest_labels`).
+    ``r1``, ... per model) and the labels that have arrived
+    (:meth:`Store.ingest_labels`).
 
     Parameters
     ----------
@@ -73,7 +75,7 @@ def ingest_fleet(
         Passed to :meth:`SimulatedFleet.prediction_logs` (``None``: the simulated
         traffic).
     seed : int, default=0
-        Seed of the row draws.
+        Seed of the row draws (model ``k`` of ``models`` draws with ``seed + k``).
 
     Returns
     -------
@@ -90,18 +92,24 @@ def ingest_fleet(
     (('m0001',), True)
     """
     names = list(fleet.models["model"]) if models is None else [str(m) for m in models]
-    logs = fleet.prediction_logs(names, rows_per_hour=rows_per_hour, seed=seed)
-    logs = logs.reset_index(drop=True)
-    logs["request_id"] = [f"r{i}" for i in range(len(logs))]
     registered = fleet.models.loc[fleet.models["model"].isin(names), ["model", "team", "region"]]
     store.register_models(registered)
-    stored = store.ingest_predictions(
-        logs.drop(columns=["y_true"]),
-        time_col="timestamp",
-        prediction_col="y_pred",
-        score_col="y_score",
-        sensitive_cols=["group"],
-    )
-    labels = logs.loc[logs["y_true"].notna(), ["model", "request_id", "y_true"]]
-    labelled = store.ingest_labels(labels, label_col="y_true", label_time_col=None)
-    return FleetLoad(tuple(names), stored.inserted, labelled.inserted)
+    n_predictions = n_labels = 0
+    # One model per batch: memory stays that of one model's logs, as a user's
+    # batches would come.
+    for k, name in enumerate(names):
+        logs = fleet.prediction_logs([name], rows_per_hour=rows_per_hour, seed=seed + k)
+        logs = logs.reset_index(drop=True)
+        logs["request_id"] = [f"r{i}" for i in range(len(logs))]
+        stored = store.ingest_predictions(
+            logs.drop(columns=["y_true"]),
+            time_col="timestamp",
+            prediction_col="y_pred",
+            score_col="y_score",
+            sensitive_cols=["group"],
+        )
+        labels = logs.loc[logs["y_true"].notna(), ["model", "request_id", "y_true"]]
+        labelled = store.ingest_labels(labels, label_col="y_true", label_time_col=None)
+        n_predictions += stored.inserted
+        n_labels += labelled.inserted
+    return FleetLoad(tuple(names), n_predictions, n_labels)
