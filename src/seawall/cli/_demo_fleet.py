@@ -225,9 +225,8 @@ def run_fleet_story(
     fleet from :func:`~seawall.datasets.simulate_fleet` with its four planted
     events, :func:`~seawall.monitoring.detect`,
     :func:`~seawall.monitoring.fleet_flags` (runs at the fleet's level, weekly
-    echoes dropped, the four-fifths guardrail on the disparate-impact interval of
-    the last day's counts and the accuracy floor at its warm-up level less 0.02,
-    each breached for half a day),
+    echoes dropped, and the four-fifths guardrail on the disparate-impact interval
+    of the last day's counts, breached for half a day),
     :func:`~seawall.monitoring.group_incidents` and
     :func:`~seawall.monitoring.score_incidents`. Writes ``incidents.json``
     (``Incidents.to_dict()``) and ``fleet.html`` to ``out``.
@@ -274,8 +273,6 @@ def run_fleet_story(
         fleet.timestamps,
         upper=fleet.upper,
         metrics=fleet.series["metric"].tolist(),
-        values=fleet.values,
-        reference_steps=int(detection.warmup.any(axis=0).sum()),
         guard_run=max(round(per_day / 2), 1),
     )
     flags, ranked, level = flagged.flags, flagged.scores, float(flagged.levels.min())
