@@ -16,10 +16,13 @@ rule DEFAULT_RULE, ``fleet_flags(scores, timestamps, upper=fleet.upper, ...)``:
 runs of high scores at the level :func:`seawall.monitoring.fleet_threshold` sets
 for the fleet's size (a nominal 0.25 false-alarm runs a day; ``1 - 8.0e-7`` for
 12,996 hourly series), steps that repeat the step a week earlier dropped (the
-weekly echo), and disparate impact whose interval over the last day's counts lies
-under 0.8 for half a day (12 steps in a row). The default budget and the 12 steps
-were chosen while looking at seeds 0-9, the echo rule after looking at the false
-alarms of seeds 0-4; seeds 10-14 were run to report, not to choose.
+weekly echo), disparate impact whose interval over the last day's counts lies
+under 0.8 for half a day (12 steps in a row), and accuracy whose window's interval
+lies under its warm-up level less 0.02 for 3 windows in a row. The default budget
+and the 12 steps were chosen while looking at seeds 0-9, the echo rule after
+looking at the false alarms of seeds 0-4, the accuracy floor after looking at the
+accuracy drops missed in seeds 4 and 9; seeds 10-14 were run to report, not to
+choose.
 
 and reports, per flagging rule, the mean and minimum across seeds of the figures
 defined in ``seawall.monitoring._fleet_eval`` (event recall, false-alarm runs per
@@ -76,7 +79,7 @@ GUARDED: dict[str, tuple[float | None, float | None]] = {
     "runs, fleet level + four-fifths guardrail": (None, 0.99),
 }
 #: The library's default chain: ``fleet_flags`` (the guarded rule, weekly echoes dropped).
-DEFAULT_RULE = "fleet_flags: fleet level, weekly echo, four-fifths guardrail"
+DEFAULT_RULE = "fleet_flags: fleet level, weekly echo, four-fifths, accuracy floor"
 RULES: dict[str, tuple[float | None, float | None]] = (
     FLAGGING | GUARDED | {DEFAULT_RULE: (None, 0.99)}
 )
@@ -184,7 +187,9 @@ def run_seed(seed: int, models: int, days: int) -> dict[str, Any]:
                 fleet.timestamps,
                 upper=fleet.upper,
                 metrics=fleet.series["metric"].tolist(),
-                guard_run=half_day,
+                values=fleet.values,
+                reference_steps=int(det.warmup.any(axis=0).sum()),
+                guard_run={"disparate_impact": half_day},
             )
             flags, ranked = res.flags, res.scores
         else:

@@ -199,7 +199,8 @@ def test_errors_name_the_parameter():
 def test_upper_bounds_cover_the_true_disparate_impact(fleet):
     """``upper`` is a one-sided 97.5% bound of the last day's disparate impact."""
     is_di = (fleet.series["metric"] == "disparate_impact").to_numpy()
-    assert np.isnan(fleet.upper[~is_di]).all()
+    is_acc = (fleet.series["metric"] == "accuracy").to_numpy()
+    assert np.isnan(fleet.upper[~(is_di | is_acc)]).all()
     upper = fleet.upper[is_di]
     assert np.isfinite(upper).mean() > 0.9 and np.nanmax(upper) <= 1.0
     models = fleet.series.loc[is_di, "model"].to_numpy()
@@ -224,3 +225,17 @@ def test_the_fairness_creep_pulls_its_upper_bound_down(fleet):
     assert late < before - 0.1
     others = np.delete(fleet.upper, row, axis=0)[:, e.end_step - 24 : e.end_step + 1]
     assert np.nanmean(others < 0.8) < 0.01  # no other model breaches the four-fifths rule
+
+
+def test_upper_bounds_cover_the_true_accuracy(fleet):
+    """For accuracy, ``upper`` is a one-sided 97.5% bound of each window's labels."""
+    is_acc = (fleet.series["metric"] == "accuracy").to_numpy()
+    models = fleet.series.loc[is_acc, "model"].to_numpy()
+    index = [int(np.flatnonzero(fleet.models["model"] == m)[0]) for m in models]
+    steady = np.abs(fleet._effects.acc_delta[index]).max(axis=1) == 0  # no event moved it
+    truth = fleet.models["accuracy"].to_numpy()[index][steady]
+    upper = fleet.upper[is_acc][steady]
+    assert steady.sum() > 10 and np.isfinite(upper).mean() > 0.5
+    assert np.nanmean(upper < truth[:, None]) < 0.05
+    # Windows without enough labels (the newest) have no bound.
+    assert np.isnan(upper[:, -1]).all()

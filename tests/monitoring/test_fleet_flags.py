@@ -72,3 +72,27 @@ def test_bad_input_is_named() -> None:
         fleet_flags(scores, HOURS, upper=np.full((2, 5), 0.9), metrics=["a", "b"])
     with pytest.raises(InvalidParameterError, match="echo_days"):
         fleet_flags(scores, HOURS, echo_days=0)
+
+
+def test_guard_run_per_metric(rng: np.random.Generator) -> None:
+    scores = np.full((2, HOURS.size), 0.5)
+    upper = np.full(scores.shape, 0.9)
+    upper[:, 100:106] = 0.7  # six windows under both limits
+    metrics = ["disparate_impact", "accuracy"]
+    values = np.full(scores.shape, 0.85)  # accuracy's floor: 0.83
+    res = fleet_flags(
+        scores,
+        HOURS,
+        upper=upper,
+        metrics=metrics,
+        values=values,
+        reference_steps=50,
+        guard_run={"disparate_impact": 5},
+    )
+    # Disparate impact waits 5 windows, accuracy the default 3.
+    assert np.flatnonzero(res.flags[0]).tolist() == [104, 105]
+    assert np.flatnonzero(res.flags[1]).tolist() == [102, 103, 104, 105]
+    plain = fleet_flags(scores, HOURS, upper=upper, metrics=metrics, guard_run=5)
+    assert not plain.flags[1].any()  # without values no floor: accuracy is not judged
+    with pytest.raises(InvalidParameterError, match="guard_run"):
+        fleet_flags(scores, HOURS, upper=upper, metrics=metrics, guard_run={"accuracy": 0})

@@ -225,8 +225,9 @@ def run_fleet_story(
     fleet from :func:`~seawall.datasets.simulate_fleet` with its four planted
     events, :func:`~seawall.monitoring.detect`,
     :func:`~seawall.monitoring.fleet_flags` (runs at the fleet's level, weekly
-    echoes dropped, and the four-fifths guardrail on the disparate-impact interval
-    of the last day's counts, breached for half a day),
+    echoes dropped, the four-fifths guardrail on the disparate-impact interval of
+    the last day's counts breached for half a day, and the accuracy floor at its
+    warm-up level less 0.02 on each window's interval, three windows in a row),
     :func:`~seawall.monitoring.group_incidents` and
     :func:`~seawall.monitoring.score_incidents`. Writes ``incidents.json``
     (``Incidents.to_dict()``) and ``fleet.html`` to ``out``.
@@ -266,14 +267,16 @@ def run_fleet_story(
     detection = detect(fleet.values)
     advance("fleet: flagging anomalies and grouping them into incidents")
     per_day = daily_steps(fleet.timestamps)
-    # Each step's interval pools the last day, so neighbours share most rows: a
-    # breach must last half a day before it is flagged.
+    # Disparate impact's interval pools the last day, so neighbours share most
+    # rows: its breach must last half a day. Accuracy's is each window's own.
     flagged = fleet_flags(
         detection.scores,
         fleet.timestamps,
         upper=fleet.upper,
         metrics=fleet.series["metric"].tolist(),
-        guard_run=max(round(per_day / 2), 1),
+        values=fleet.values,
+        reference_steps=int(detection.warmup.any(axis=0).sum()),
+        guard_run={"disparate_impact": max(round(per_day / 2), 1)},
     )
     flags, ranked, level = flagged.flags, flagged.scores, float(flagged.levels.min())
     incidents = group_incidents(flags, ranked, fleet.series, timestamps=fleet.timestamps)

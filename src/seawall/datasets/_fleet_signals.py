@@ -20,6 +20,7 @@ import pandas as pd
 
 from seawall.datasets._fleet_catalog import Catalog
 from seawall.datasets._fleet_events import Effects, series_key
+from seawall.metrics import wilson_interval
 from seawall.monitoring._window_fairness import spread_and_ratio
 
 __all__ = ["MODEL_METRICS", "PAIR_METRICS", "Params", "draw_values", "pair_probs", "parameters"]
@@ -205,9 +206,10 @@ def draw_values(
     values : ndarray of float64, shape (n_series, n_steps)
         Per model: its five model metrics, then drift and null rate per feature.
     upper : ndarray of float64, shape (n_series, n_steps)
-        The upper bound of the 95% interval of the counts of the last ``pool``
-        windows, as :func:`seawall.monitoring.metric_points` computes it for a
-        window that long (disparate impact only; NaN for the other metrics).
+        The upper bound of the 95% interval that
+        :func:`seawall.monitoring.metric_points` gives disparate impact over the
+        counts of the last ``pool`` windows, and accuracy over each window's own
+        labels (Wilson); NaN for the other metrics.
     series : pandas.DataFrame
         One row per series: ``series``, ``model``, ``metric``, ``feature``,
         ``source``, ``team``, ``region``, ``project``.
@@ -233,6 +235,9 @@ def draw_values(
     trials = np.stack(pooled[2:], axis=-1).reshape(-1, 2)
     _, _, di_upper = spread_and_ratio(x, trials, trials >= MIN_ROWS, 0.05, ratio=True)
     di_upper = di_upper.reshape(n.shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        _, acc_upper = wilson_interval(correct, n_lab, 1.959963984540054)
+    acc_upper = np.where(n_lab >= MIN_LABELS, acc_upper, np.nan)
     model_block = np.stack(
         [
             n.astype(np.float64),
@@ -276,8 +281,9 @@ def draw_values(
         sel = np.flatnonzero(np.array(metric, dtype=object) == name)
         values[sel] = block[pair_idx[sel]]
     upper = np.full(values.shape, np.nan)
-    sel = np.flatnonzero(np.array(metric, dtype=object) == "disparate_impact")
-    upper[sel] = di_upper[model_idx[sel]]
+    for name, bound in (("disparate_impact", di_upper), ("accuracy", acc_upper)):
+        sel = np.flatnonzero(np.array(metric, dtype=object) == name)
+        upper[sel] = bound[model_idx[sel]]
     names = models["model"].to_numpy(dtype=object)
     fnames = feat["feature"].to_numpy(dtype=object)
     fsource = feat["source"].to_numpy(dtype=object)

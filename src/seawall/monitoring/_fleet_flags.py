@@ -20,7 +20,7 @@ Three rules, each documented where it lives:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +51,7 @@ __all__ = ["FleetFlags", "fleet_flags"]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 _CALLER = "fleet_flags"
+_GUARD_RUN = 3  # windows in a row past a limit, where guard_run names no other
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +106,7 @@ def fleet_flags(
     metrics: Sequence[object] | None = None,
     values: object | None = None,
     reference_steps: int | None = None,
-    guard_run: int = 3,
+    guard_run: int | Mapping[str, int] = 3,
 ) -> FleetFlags:
     """Flag a fleet's anomalies: runs at the fleet's level, weekly echoes dropped, guardrails.
 
@@ -135,8 +136,10 @@ def fleet_flags(
     reference_steps : int or None, default=None
         The steps that make the reference; ``None`` means the detector's default
         warm-up (15% of the steps, 32 to 750).
-    guard_run : int, default=3
-        Steps in a row past a limit before a breach is flagged.
+    guard_run : int or mapping of str to int, default=3
+        Steps in a row past a limit before a breach is flagged; a mapping gives
+        it per metric (3 for the metrics it does not name), e.g. more steps for
+        intervals that pool several windows, whose neighbours share most rows.
 
     Returns
     -------
@@ -196,7 +199,19 @@ def fleet_flags(
     if values is not None:
         first = default_warmup(S.shape[1]) if reference_steps is None else reference_steps
         bounds = np.fmax(bounds, reference_floors(values, list(metrics), first))
-    guard = guardrail_flags(upper, bounds, min_run=guard_run)
+    if isinstance(guard_run, Mapping):
+        runs = {
+            str(k): int(check_real(v, "guard_run", _CALLER, low=1, integer=True))
+            for k, v in guard_run.items()
+        }
+        names = [str(m) for m in metrics]
+        parts = []
+        for run in sorted(set(runs.values()) | {_GUARD_RUN}):
+            judged = np.array([runs.get(n, _GUARD_RUN) == run for n in names], dtype=bool)
+            parts.append(guardrail_flags(upper, np.where(judged, bounds, np.nan), min_run=run))
+        guard = np.logical_or.reduce(parts)
+    else:
+        guard = guardrail_flags(upper, bounds, min_run=guard_run)
     if guard.shape != S.shape:
         raise DataValidationError(
             f"upper passed to {_CALLER} has shape {guard.shape} but scores has {S.shape}; "
