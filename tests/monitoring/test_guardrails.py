@@ -84,3 +84,13 @@ def test_reference_floors_are_the_reference_median_less_the_margin(
         reference_floors(V, metrics[:2], n_reference=10)
     with pytest.raises(InvalidParameterError, match="n_reference"):
         reference_floors(V, metrics, n_reference=0)
+
+
+def test_min_run_per_series_equals_one_call_per_series(rng: np.random.Generator) -> None:
+    V = 0.8 + rng.normal(0, 0.05, (4, 120))
+    runs = np.array([1, 3, 5, 12])
+    got = guardrail_flags(V, [0.8] * 4, min_run=runs)
+    for i, k in enumerate(runs):
+        np.testing.assert_array_equal(got[i], guardrail_flags(V[i : i + 1], [0.8], min_run=k)[0])
+    with pytest.raises(InvalidParameterError, match="one per series"):
+        guardrail_flags(V, [0.8] * 4, min_run=[1, 2])

@@ -204,12 +204,8 @@ def fleet_flags(
             str(k): int(check_real(v, "guard_run", _CALLER, low=1, integer=True))
             for k, v in guard_run.items()
         }
-        names = [str(m) for m in metrics]
-        parts = []
-        for run in sorted(set(runs.values()) | {_GUARD_RUN}):
-            judged = np.array([runs.get(n, _GUARD_RUN) == run for n in names], dtype=bool)
-            parts.append(guardrail_flags(upper, np.where(judged, bounds, np.nan), min_run=run))
-        guard = np.logical_or.reduce(parts)
+        per_series = np.array([runs.get(str(m), _GUARD_RUN) for m in metrics], dtype=np.int64)
+        guard = guardrail_flags(upper, bounds, min_run=per_series)
     else:
         guard = guardrail_flags(upper, bounds, min_run=guard_run)
     if guard.shape != S.shape:

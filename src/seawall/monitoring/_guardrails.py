@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from seawall._validation import check_real
+from seawall._validation import check_real, param_error
 from seawall.exceptions import DataValidationError
 from seawall.monitoring._incidents import to_flags
 from seawall.monitoring._inputs import to_matrix
@@ -156,8 +156,22 @@ def _rolling_median(V: FloatArray, width: int, chunk: int = 512) -> FloatArray:
     return out
 
 
+def _min_runs(min_run: object, n_series: int, caller: str) -> npt.NDArray[np.int64]:
+    """``min_run`` as one count per series: a positive int, or one per series."""
+    if np.ndim(np.asarray(min_run)) == 0:
+        k = int(check_real(min_run, "min_run", caller, low=1, integer=True))
+        return np.full(n_series, k, dtype=np.int64)
+    arr = np.asarray(min_run).reshape(-1)
+    ok = arr.size == n_series and np.issubdtype(arr.dtype, np.integer) and (arr >= 1).all()
+    if not ok:
+        raise param_error(
+            "min_run", caller, f"a positive int or {n_series} of them (one per series)", min_run
+        )
+    return arr.astype(np.int64)
+
+
 def guardrail_flags(
-    values: object, bounds: object, *, min_run: int = 3, smooth: int = 1
+    values: object, bounds: object, *, min_run: int | npt.ArrayLike = 3, smooth: int = 1
 ) -> BoolArray:
     """Flag the steps of every run of at least ``min_run`` steps below the series' limit.
 
@@ -167,8 +181,9 @@ def guardrail_flags(
         The metric series; NaN (no data in a window) ends a run.
     bounds : array-like of shape (n_series,)
         Each series' lower limit; NaN means no guardrail.
-    min_run : int, default=3
-        Consecutive steps below the limit before the first flag, at least 1.
+    min_run : int or array-like of int of shape (n_series,), default=3
+        Consecutive steps below the limit before the first flag, at least 1; one
+        per series lets intervals that pool several windows wait longer.
     smooth : int, default=1
         Judge the causal rolling median of the last ``smooth`` steps instead of
         each step (e.g. 168 hourly windows: a week), so that the noise of thin
@@ -185,7 +200,7 @@ def guardrail_flags(
     DataValidationError
         When ``values`` is not a numeric matrix or ``bounds`` has the wrong length.
     InvalidParameterError
-        When ``min_run`` is not a positive integer.
+        When ``min_run`` is not a positive integer (or one per series).
 
     See Also
     --------
@@ -206,7 +221,7 @@ def guardrail_flags(
             f"bounds passed to {caller} has {limits.shape[0]} entries but values has "
             f"{V.shape[0]} series; give one limit per series (NaN for none)."
         )
-    k = int(check_real(min_run, "min_run", caller, low=1, integer=True))
+    runs = _min_runs(min_run, V.shape[0], caller)
     width = int(check_real(smooth, "smooth", caller, low=1, integer=True))
     guarded = np.flatnonzero(np.isfinite(limits))
     out: BoolArray = np.zeros(V.shape, dtype=bool)
@@ -219,7 +234,7 @@ def guardrail_flags(
         below = limits[:, None] > V  # NaN values and NaN limits compare False
     starts = run_index(below)
     steps = np.arange(V.shape[1], dtype=np.int64)[None, :]
-    out[guarded] = below & (steps - starts >= k - 1)
+    out[guarded] = below & (steps - starts >= runs[guarded, None] - 1)
     return out
 
 
