@@ -255,7 +255,7 @@ def fleet_threshold(
     n_series: int,
     *,
     steps_per_day: float = 24.0,
-    false_runs_per_day: float = FLEET_FALSE_RUNS_PER_DAY,
+    false_runs_per_day: float | None = None,
 ) -> float:
     """The flagging level that gives a whole fleet a budget of false alarms per day.
 
@@ -285,8 +285,9 @@ def fleet_threshold(
         Series watched, at least 1.
     steps_per_day : float, default=24.0
         Steps per day of every series (:func:`daily_steps` of the grid), > 0.
-    false_runs_per_day : float, default=0.25
-        The nominal budget of false-alarm runs per day for the whole fleet, > 0.
+    false_runs_per_day : float or None, default=None
+        The nominal budget of false-alarm runs per day for the whole fleet, > 0;
+        ``None`` means 0.25 (:data:`FLEET_FALSE_RUNS_PER_DAY`).
 
     Returns
     -------
@@ -313,5 +314,11 @@ def fleet_threshold(
     caller = "fleet_threshold"
     n = check_real(n_series, "n_series", caller, low=1, integer=True)
     per_day = check_real(steps_per_day, "steps_per_day", caller, low=0, low_open=True)
-    budget = check_real(false_runs_per_day, "false_runs_per_day", caller, low=0, low_open=True)
+    budget = check_real(
+        FLEET_FALSE_RUNS_PER_DAY if false_runs_per_day is None else false_runs_per_day,
+        "false_runs_per_day",
+        caller,
+        low=0,
+        low_open=True,
+    )
     return max(_SERIES_THRESHOLD, 1.0 - budget / (n * per_day))

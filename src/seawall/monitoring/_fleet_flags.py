@@ -31,7 +31,6 @@ import pandas as pd
 from seawall._validation import check_real
 from seawall.exceptions import DataValidationError
 from seawall.monitoring._flagging import (
-    FLEET_FALSE_RUNS_PER_DAY,
     daily_steps,
     flag_anomalies,
     fleet_threshold,
@@ -178,8 +177,9 @@ def fleet_flags(
         )
     per_day = daily_steps(times)
     if threshold is None:
-        budget = FLEET_FALSE_RUNS_PER_DAY if false_runs_per_day is None else false_runs_per_day
-        level = fleet_threshold(S.shape[0], steps_per_day=per_day, false_runs_per_day=budget)
+        level = fleet_threshold(
+            S.shape[0], steps_per_day=per_day, false_runs_per_day=false_runs_per_day
+        )
         levels = np.full(S.shape[0], level)
     else:
         levels = series_levels(threshold, S.shape[0], _CALLER)

@@ -245,7 +245,6 @@ def detect_incidents(
         group_incidents,
         series_thresholds,
     )
-    from seawall.monitoring._flagging import FLEET_FALSE_RUNS_PER_DAY
     from seawall.monitoring._series_table import default_warmup, long_table
 
     report = progress or _silent
@@ -301,9 +300,7 @@ def detect_incidents(
         threshold = fleet_threshold(
             len(table.keys),
             steps_per_day=daily_steps(table.timestamps),
-            false_runs_per_day=FLEET_FALSE_RUNS_PER_DAY
-            if false_runs_per_day is None
-            else false_runs_per_day,
+            false_runs_per_day=false_runs_per_day,
         )
     levels = series_thresholds(feedback, list(table.keys), now=now, threshold=threshold)
     # Guardrails: a window whose whole interval lies past a limit (the four-fifths
