@@ -60,7 +60,6 @@ from seawall.monitoring import daily_steps, detect, fleet_flags, fleet_threshold
 from seawall.monitoring._feedback import Feedback, series_thresholds
 from seawall.monitoring._flagging import flag_anomalies
 from seawall.monitoring._fleet_eval import score_incidents
-from seawall.monitoring._guardrails import breach_scores, guardrail_bounds, guardrail_flags
 from seawall.monitoring._incidents import group_incidents
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -176,28 +175,27 @@ def run_seed(seed: int, models: int, days: int) -> dict[str, Any]:
     level = fleet_threshold(scores.shape[0], steps_per_day=per_day)
     out["fleet_level"] = level
     half_day = max(round(per_day / 2), 1)
-    guard = guardrail_flags(
-        fleet.upper, guardrail_bounds(fleet.series["metric"].tolist()), min_run=half_day
-    )
+    metrics = fleet.series["metric"].tolist()
     for name, (threshold, run_level) in RULES.items():
         t3 = time.perf_counter()
-        if name == DEFAULT_RULE:
-            res = fleet_flags(
-                scores,
-                fleet.timestamps,
-                upper=fleet.upper,
-                metrics=fleet.series["metric"].tolist(),
-                values=fleet.values,
-                reference_steps=int(det.warmup.any(axis=0).sum()),
-                guard_run={"disparate_impact": half_day},
-            )
-            flags, ranked = res.flags, res.scores
-        else:
-            thr = level if threshold is None else threshold
-            flags = flag_anomalies(scores, threshold=thr, run_level=run_level)
+        if threshold is not None:  # a fixed level: the plain rule or runs
+            flags = flag_anomalies(scores, threshold=threshold, run_level=run_level)
             ranked = scores
-            if name in GUARDED:
-                flags, ranked = flags | guard, breach_scores(scores, guard)
+        else:
+            if name == DEFAULT_RULE:
+                chain: dict[str, Any] = {
+                    "upper": fleet.upper,
+                    "metrics": metrics,
+                    "values": fleet.values,
+                    "reference_steps": int(det.warmup.any(axis=0).sum()),
+                    "guard_run": {"disparate_impact": half_day},
+                }
+            else:  # the fleet's level without the echo rule (or the accuracy floor)
+                chain = {"echo_days": None, "guard_run": half_day}
+                if name in GUARDED:
+                    chain |= {"upper": fleet.upper, "metrics": metrics}
+            res = fleet_flags(scores, fleet.timestamps, **chain)
+            flags, ranked = res.flags, res.scores
         t4 = time.perf_counter()
         inc = group_incidents(flags, ranked, fleet.series, timestamps=fleet.timestamps)
         t5 = time.perf_counter()
