@@ -82,6 +82,17 @@ PUBLIC = {
         "ingest_fleet",
         "quote_identifier",
     ],
+    "seawall.service": [
+        "SCOPES",
+        "IssuedToken",
+        "Principal",
+        "ServiceSettings",
+        "authenticate",
+        "create_app",
+        "issue_token",
+        "open_service_store",
+        "revoke_token",
+    ],
     "seawall.monitoring": [
         "CategoricalSketch",
         "DEFAULT_METRIC_WEIGHTS",

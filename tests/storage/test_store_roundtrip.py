@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from seawall.exceptions import DataValidationError
 from seawall.storage._store import Store
 
 FEATURES = ["age", "income", "plan", "is_member", "sex"]
@@ -191,6 +192,43 @@ def test_model_update_keeps_fields_not_in_the_batch(store: Store) -> None:
     assert row == {"model": "m", "version": "1", "project": None, "region": "eu", "team": "a"}
     same = store.register_models(pd.DataFrame({"model": ["m"], "region": ["eu"]}))
     assert (same.replaced, same.duplicates) == (0, 1)
+
+
+def test_labels_from_a_map_column_leave_other_keys_alone(store: Store) -> None:
+    maps = pa.map_(pa.string(), pa.string())
+    store.register_models(
+        pa.table(
+            {
+                "model": ["a", "b"],
+                "project": ["p", "p"],
+                "labels": pa.array([[("team", "x")], [("region", "eu")]], maps),
+                "ignored": ["1", "2"],
+            }
+        ),
+        labels_col="labels",
+    )
+    # With one column per label, b's row would have removed a's region and vice versa.
+    again = store.register_models(
+        pa.table(
+            {
+                "model": ["a", "b"],
+                "labels": pa.array([[("region", "us")], None], maps),
+            }
+        ),
+        labels_col="labels",
+    )
+    assert (again.replaced, again.duplicates) == (1, 1)
+    rows = {r["model"]: r for r in store.models().to_pylist()}
+    assert rows["a"] == {"model": "a", "version": None, "project": "p", "region": "us", "team": "x"}
+    assert rows["b"] == {
+        "model": "b",
+        "version": None,
+        "project": "p",
+        "region": "eu",
+        "team": None,
+    }
+    with pytest.raises(DataValidationError, match="labels_col"):
+        store.register_models(pa.table({"model": ["c"]}), labels_col="labels")
 
 
 def test_metric_points_round_trip(store: Store, rng: np.random.Generator) -> None:

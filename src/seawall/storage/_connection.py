@@ -142,13 +142,46 @@ class StoreConnection:
             except duckdb.Error as e:
                 raise StorageError(f"{what} failed: {e}") from e
 
-    def _write(self, what: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    @contextlib.contextmanager
+    def transaction(self, what: str = "writing") -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor inside one write transaction, committed when the block ends.
+
+        Writes are serialised with the store's own (one transaction at a time), so
+        a block may read, check and write without another writer interleaving. When
+        the block raises, everything it wrote is rolled back and the error goes on
+        (a ``duckdb.Error`` as :class:`StorageError`). When it returns, the commit
+        has happened: for a file store the rows are in its write-ahead log.
+
+        Parameters
+        ----------
+        what : str, default="writing"
+            What the block does, used in the message of a failure.
+
+        Yields
+        ------
+        duckdb.DuckDBPyConnection
+            The cursor; keep values in parameters.
+
+        Raises
+        ------
+        StorageError
+            When the store is read-only or closed, or DuckDB fails.
+
+        Examples
+        --------
+        >>> from seawall.storage import Store
+        >>> with Store() as store:
+        ...     with store.transaction("adding a model") as cur:
+        ...         _ = cur.execute("INSERT INTO models (model) VALUES (?)", ["churn"])
+        ...     store.models()["model"].to_pylist()
+        ['churn']
+        """
         if self._read_only:
             raise StorageError(f"{what} needs a writable store; this one is read_only=True.")
         with self._write_lock, self._cursor() as cur:
             try:
                 cur.begin()
-                result = fn(cur, *args, **kwargs)
+                yield cur
                 cur.commit()
             except duckdb.Error as e:
                 with contextlib.suppress(duckdb.Error):
@@ -158,7 +191,10 @@ class StoreConnection:
                 with contextlib.suppress(duckdb.Error):
                     cur.rollback()
                 raise
-        return result
+
+    def _write(self, what: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        with self.transaction(what) as cur:
+            return fn(cur, *args, **kwargs)
 
     def close(self) -> None:
         """Close the connection; further calls raise :class:`StorageError`.

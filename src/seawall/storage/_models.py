@@ -25,7 +25,7 @@ _FIELDS = ("version", "project")
 
 
 def register_models(
-    cur: duckdb.DuckDBPyConnection, data: object, *, model_col: str
+    cur: duckdb.DuckDBPyConnection, data: object, *, model_col: str, labels_col: str | None = None
 ) -> IngestResult:
     """Upsert models and their labels; see :meth:`Store.register_models`.
 
@@ -33,12 +33,18 @@ def register_models(
     """
     caller = "Store.register_models"
     check_name(model_col, "model_col", caller)
+    check_name(labels_col, "labels_col", caller, optional=True)
     source = open_source(cur, data, caller=caller, text_columns=(model_col,))
     require_columns(source, {"model_col": model_col}, caller)
     fields = [f for f in _FIELDS if f in source.columns and f != model_col]
-    keys = [c for c in source.columns if c != model_col and c not in fields]
     field_sql = "".join(f", {text_expr(f)} AS {quote_identifier(f)}" for f in fields)
-    labels_sql = f"map([{placeholders(len(keys))}], [{', '.join(text_expr(k) for k in keys)}])"
+    if labels_col is None:
+        keys = [c for c in source.columns if c != model_col and c not in fields]
+        labels_sql = f"map([{placeholders(len(keys))}], [{', '.join(text_expr(k) for k in keys)}])"
+    else:
+        require_columns(source, {"labels_col": labels_col}, caller)
+        keys = []
+        labels_sql = f"coalesce(s.{quote_identifier(labels_col)}, MAP {{}})"
     load_rows(
         cur,
         "__seawall_models",

@@ -17,7 +17,9 @@ __all__ = ["PredictionLogMethods"]
 class PredictionLogMethods(StoreConnection):
     """Models, prediction logs and labels (methods of ``Store``)."""
 
-    def register_models(self, data: object, *, model_col: str = "model") -> IngestResult:
+    def register_models(
+        self, data: object, *, model_col: str = "model", labels_col: str | None = None
+    ) -> IngestResult:
         """Add or update models, their version, project and free labels.
 
         Columns ``version`` and ``project`` are model fields; every other column is
@@ -32,6 +34,11 @@ class PredictionLogMethods(StoreConnection):
             One row per model: a Parquet/CSV path (or directory), or a table.
         model_col : str, default="model"
             The column that holds the model name.
+        labels_col : str or None, default=None
+            A column holding each row's labels as a map of text to text (an Arrow
+            ``map<string, string>``), instead of one column per label: a row then
+            sets the labels of its map and leaves its model's other labels alone,
+            whatever keys other rows carry. Other columns are ignored.
 
         Returns
         -------
@@ -54,7 +61,13 @@ class PredictionLogMethods(StoreConnection):
         ...     store.shared_labels(["a", "b"])
         {'source': 'crm'}
         """
-        return self._write("registering models", _models.register_models, data, model_col=model_col)
+        return self._write(
+            "registering models",
+            _models.register_models,
+            data,
+            model_col=model_col,
+            labels_col=labels_col,
+        )
 
     def models(self, labels: Mapping[str, str] | None = None) -> pa.Table:
         """Every model, with one column per label key.

@@ -1,0 +1,39 @@
+"""The service's own tables, kept in the same store as the data they guard."""
+
+from __future__ import annotations
+
+from seawall.storage import Store
+
+__all__ = ["SERVICE_DDL", "ensure_service_tables"]
+
+SERVICE_DDL = (
+    """CREATE TABLE IF NOT EXISTS service_projects (
+        project VARCHAR PRIMARY KEY,
+        description VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS service_tokens (
+        token_id VARCHAR PRIMARY KEY,
+        secret_sha256 VARCHAR NOT NULL,
+        name VARCHAR NOT NULL,
+        scopes VARCHAR[] NOT NULL,
+        projects VARCHAR[] NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        revoked_at TIMESTAMP
+    )""",
+)
+"""``CREATE TABLE IF NOT EXISTS`` statements: running them again changes nothing."""
+
+
+def ensure_service_tables(store: Store) -> None:
+    """Create the service's tables in ``store`` when they are missing.
+
+    Examples
+    --------
+    >>> with Store() as store:
+    ...     ensure_service_tables(store)
+    ...     ensure_service_tables(store)
+    """
+    with store.transaction("creating the service's tables") as cur:
+        for statement in SERVICE_DDL:
+            cur.execute(statement)

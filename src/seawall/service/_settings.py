@@ -1,0 +1,50 @@
+"""The service's settings: arguments, environment variables (``SEAWALL_...``) or both."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["ServiceSettings"]
+
+
+class ServiceSettings(BaseSettings):
+    """How ``seawall serve`` (and :func:`create_app`) runs.
+
+    Every field can be passed as an argument or set in the environment with the
+    prefix ``SEAWALL_`` (``SEAWALL_STORE=fleet.duckdb``, ``SEAWALL_HOST=0.0.0.0``).
+
+    Parameters
+    ----------
+    store : pathlib.Path or None, default=None
+        The DuckDB file of the store; ``None`` keeps everything in memory (lost at
+        exit: for tests and trials only).
+    host : str, default="127.0.0.1"
+        The address to bind. The default is reachable from this machine only; set
+        ``0.0.0.0`` deliberately to serve a network.
+    port : int, default=8000
+        The port to bind.
+    max_body_bytes : int, default=64 MiB
+        The largest request body accepted; larger ones get 413.
+    max_json_rows : int, default=100,000
+        The most rows a JSON batch may carry (send Arrow or Parquet for more).
+    print_admin_token : bool, default=True
+        On a store without an admin token, create one at start and print it once
+        to standard error.
+
+    Examples
+    --------
+    >>> ServiceSettings(port=9000).host
+    '127.0.0.1'
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SEAWALL_", frozen=True, extra="forbid")
+
+    store: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    max_json_rows: int = Field(default=100_000, ge=1)
+    print_admin_token: bool = True
