@@ -9,6 +9,20 @@ True
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from seawall._version import __version__
 
-__all__ = ["__version__"]
+if TYPE_CHECKING:
+    from seawall.client import Client
+
+__all__ = ["Client", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    # The client (httpx) is imported only when asked for: ``seawall.Client``.
+    if name == "Client":
+        from seawall.client import Client
+
+        return Client
+    raise AttributeError(f"module 'seawall' has no attribute {name!r}")

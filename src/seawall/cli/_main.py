@@ -9,9 +9,11 @@ from seawall.cli._audit import audit_command
 from seawall.cli._demo import demo_command
 from seawall.cli._detect import detect_command
 from seawall.cli._evaluate import evaluate_group
+from seawall.cli._ingest import ingest_command
 from seawall.cli._investigate import investigate_command
 from seawall.cli._monitor import monitor_group
 from seawall.cli._repair import repair_command
+from seawall.cli._serve import serve_command
 
 __all__ = ["cli", "main"]
 
@@ -29,9 +31,11 @@ cli.add_command(audit_command)
 cli.add_command(demo_command)
 cli.add_command(detect_command)
 cli.add_command(evaluate_group)
+cli.add_command(ingest_command)
 cli.add_command(investigate_command)
 cli.add_command(monitor_group)
 cli.add_command(repair_command)
+cli.add_command(serve_command)
 
 
 def main() -> None:

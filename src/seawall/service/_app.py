@@ -64,7 +64,7 @@ def open_service_store(settings: ServiceSettings) -> tuple[Store, str | None]:
     return store, token
 
 
-def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+def create_app(settings: ServiceSettings | None = None, *, store: Store | None = None) -> FastAPI:
     """The Seawall service as an ASGI app (FastAPI), over the store of ``settings``.
 
     The store opens when the app starts and closes when it stops. On a store
@@ -75,6 +75,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     ----------
     settings : ServiceSettings or None, default=None
         ``None`` reads them from the environment (``SEAWALL_STORE`` and so on).
+    store : Store or None, default=None
+        A store already opened with :func:`open_service_store` (so that opening
+        errors surface before the server starts); the app closes it when it stops.
+        ``None`` opens ``settings.store`` at start.
 
     Returns
     -------
@@ -92,8 +96,11 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store, token = open_service_store(settings)
-        app.state.store = store
+        if store is None:
+            opened, token = open_service_store(settings)
+        else:
+            opened, token = store, None
+        app.state.store = opened
         if token is not None and settings.print_admin_token:
             print(
                 f"Seawall created an admin token for this store. It is shown once; keep it:\n"
@@ -105,7 +112,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             yield
         finally:
             app.state.store = None
-            store.close()
+            opened.close()
 
     app = FastAPI(
         title="Seawall",

@@ -213,7 +213,7 @@ async def post_labels(
     "/metrics",
     response_model=IngestResult,
     summary="Push business or custom metric points",
-    openapi_extra=_body_doc(MetricBatch, tables=False),
+    openapi_extra=_body_doc(MetricBatch, tables=True),
 )
 async def post_metrics(
     project: str,
@@ -223,12 +223,22 @@ async def post_metrics(
     """Push points of a metric of your own (revenue, latency...) for a model.
 
     Each metric becomes a series for the detector. A point sent again for the
-    same model, metric, qualifier and time replaces the stored one.
+    same model, metric, qualifier and time replaces the stored one. Tables have
+    the columns ``model, metric, timestamp, value`` and optionally ``qualifier``.
     """
 
     def write(store: Store, table: pa.Table, _: list[str]) -> IngestResult:
+        if "timestamp" in table.column_names and "window_start" not in table.column_names:
+            names = ["window_start" if n == "timestamp" else n for n in table.column_names]
+            table = table.rename_columns(names)
         return store.write_metric_points(table)
 
     return await _ingest_batch(
-        request, project, principal, MetricBatch, lambda b: (metric_table(b), []), write
+        request,
+        project,
+        principal,
+        MetricBatch,
+        lambda b: (metric_table(b), []),
+        write,
+        table_extra=[],
     )
