@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
 from seawall.exceptions import DataValidationError, InvalidParameterError, StorageError
+from seawall.storage import SCHEMA_VERSION
 from seawall.storage._sql import quote_identifier
 from seawall.storage._store import Store
 
@@ -220,10 +223,38 @@ def test_a_store_from_a_newer_schema_is_refused(tmp_path: Path) -> None:
         cur = store.cursor()
         cur.execute("INSERT INTO seawall_schema VALUES (99, now()::TIMESTAMP)")
         cur.close()
-    with pytest.raises(
-        StorageError, match=re.escape("has schema version 99, but this Seawall reads version 1")
-    ):
+    want = f"has schema version 99, but this Seawall reads version {SCHEMA_VERSION}"
+    with pytest.raises(StorageError, match=re.escape(want)):
         Store(path)
+
+
+def test_a_version_1_store_is_brought_up_to_date(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE seawall_schema (version INTEGER NOT NULL, applied_at TIMESTAMP)")
+    con.execute("INSERT INTO seawall_schema VALUES (1, now()::TIMESTAMP)")
+    con.execute(
+        "CREATE TABLE anomalies (series VARCHAR NOT NULL, timestamp TIMESTAMP NOT NULL, "
+        "value DOUBLE, score DOUBLE, is_anomaly BOOLEAN NOT NULL)"
+    )
+    con.execute("INSERT INTO anomalies VALUES ('m/acc', '2024-05-01', 0.9, 0.5, false)")
+    con.close()
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION == 2
+        kept = store.read_anomalies().to_pylist()
+    assert kept == [
+        {
+            "series": "m/acc",
+            "timestamp": dt.datetime(2024, 5, 1),
+            "value": 0.9,
+            "score": 0.5,
+            "is_anomaly": False,
+            "baseline": None,
+            "scale": None,
+        }
+    ]
+    with Store(path, read_only=True) as store:
+        assert store.schema_version == 2
 
 
 def test_a_csv_value_past_the_type_sniffer_is_bad_input(store: Store, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from seawall.exceptions import DataValidationError, StorageError
-from seawall.storage import _upsert
+from seawall.storage import SCHEMA_VERSION, _upsert
 from seawall.storage._store import Store
 
 
@@ -153,7 +153,7 @@ def test_file_backed_store_reopens_with_its_data(logs: pd.DataFrame, tmp_path: P
         store.ingest_predictions(logs, sensitive_cols=["sex"])
         store.register_models(pd.DataFrame({"model": ["a"], "team": ["growth"]}))
         before = store.read_predictions("a")
-        assert store.schema_version == 1
+        assert store.schema_version == SCHEMA_VERSION
     assert store.closed
     with Store(path) as again:
         assert again.read_predictions("a").equals(before)

@@ -105,6 +105,39 @@ def test_a_fairness_guardrail_breach_becomes_an_incident() -> None:
     assert first == times[breach + 2]  # the third window in a row under 0.8
 
 
+def test_every_scored_step_is_stored_with_its_baseline_and_scale() -> None:
+    rng = np.random.default_rng(6)
+    n = 120
+    times = pd.date_range("2024-01-01", periods=n, freq="h")
+    values = {m: 100 + rng.normal(0, 1, n) for m in ("a", "b")}
+    values["a"][100] += 40  # one spike on a
+    points = pd.concat(
+        pd.DataFrame({"model": m, "metric": "volume", "window_start": times, "value": v})
+        for m, v in values.items()
+    )
+    with Store() as store:
+        store.write_metric_points(points)
+        incidents = detect_incidents(store, models=["a"])
+        stored = store.read_anomalies().to_pandas()
+        assert set(stored["series"]) == {"a/volume"}  # b was not asked for
+        detect_incidents(store)
+        again = store.read_anomalies().to_pandas()
+    from seawall.monitoring import detect
+    from seawall.monitoring._series_table import default_warmup
+
+    res = detect(values["a"][None, :], warmup=default_warmup(n))
+    scored = np.isfinite(res.scores[0])
+    a = stored.set_index("timestamp")
+    assert len(a) == int(scored.sum())
+    np.testing.assert_allclose(a["baseline"], res.baselines[0][scored])
+    np.testing.assert_allclose(a["scale"], res.scales[0][scored])
+    np.testing.assert_allclose(a["score"], res.scores[0][scored])
+    assert a.loc[times[100], "is_anomaly"]
+    assert int(a["is_anomaly"].sum()) == sum(i.n_anomalies for i in incidents.incidents)
+    # The second run scored both series and replaced a's rows rather than adding to them.
+    assert again.groupby("series").size().to_dict() == {"a/volume": len(a), "b/volume": len(a)}
+
+
 def test_restating_metrics_are_not_watched_unless_asked() -> None:
     rng = np.random.default_rng(5)
     n = 200

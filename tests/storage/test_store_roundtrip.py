@@ -272,6 +272,8 @@ def test_anomalies_round_trip(store: Store, rng: np.random.Generator) -> None:
             "value": rng.normal(size=10),
             "score": rng.random(10),
             "is_anomaly": rng.random(10) < 0.3,
+            "baseline": rng.normal(size=10),
+            "scale": rng.random(10) + 0.5,
         }
     )
     store.write_anomalies(frame)
@@ -280,6 +282,18 @@ def test_anomalies_round_trip(store: Store, rng: np.random.Generator) -> None:
     pd.testing.assert_frame_equal(got.astype({"series": object}), want.astype({"series": object}))
     flagged = store.read_anomalies(only_anomalies=True).to_pandas()
     assert len(flagged) == int(frame["is_anomaly"].sum())
+    # A re-scoring of series a replaces its whole history and leaves b alone.
+    rescored = frame[frame["series"] == "a/volume"].iloc[1:].assign(score=0.5)
+    result = store.write_anomalies(pd.concat([rescored, rescored.iloc[:1]]), replace_series=True)
+    assert (result.rows_read, result.inserted, result.duplicates) == (5, 4, 1)
+    after = store.read_anomalies().to_pandas()
+    assert after.groupby("series").size().to_dict() == {"a/volume": 4, "b/volume": 5}
+    assert (after.loc[after["series"] == "a/volume", "score"] == 0.5).all()
+    b = after[after["series"] == "b/volume"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        b.astype({"series": object}),
+        want.iloc[5:].reset_index(drop=True).astype({"series": object}),
+    )
 
 
 def test_incidents_and_feedback_round_trip(store: Store) -> None:

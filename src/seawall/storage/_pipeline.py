@@ -197,6 +197,7 @@ def detect_incidents(
     threshold: float | None = None,
     false_runs_per_day: float | None = None,
     metrics: Sequence[str] | None = None,
+    models: Sequence[str] | None = None,
     progress: Progress | None = None,
 ) -> Any:
     """Score every stored metric series, group the anomalies, store the incidents.
@@ -222,6 +223,9 @@ def detect_incidents(
         three more times, and ``drifted_features``, the count of features whose
         drift is significant (measured on 40 simulated models, it raised 305 of
         312 incidents, each a single window where a count that is mostly 0 was 1).
+    models : sequence of str or None, default=None
+        The models whose series are scored and grouped (the service runs each
+        project on its own); ``None`` means every model.
     progress : callable or None, default=None
         Called as ``progress(done, total, description)`` before each of the four
         steps (read, score, flag and group, store) and once at the end.
@@ -250,6 +254,8 @@ def detect_incidents(
     report = progress or _silent
     report(0, 4, "reading the metric points")
     points = store.read_metric_points().to_pandas()
+    if models is not None:
+        points = points[points["model"].isin(list(models))]
     if metrics is None:
         points = points[~points["metric"].isin(_RESTATED)]
     else:
@@ -324,7 +330,9 @@ def detect_incidents(
         flags, scores, labels, timestamps=pd.DatetimeIndex(table.timestamps)
     )
     report(3, 4, "storing anomalies and incidents")
-    rows, steps = np.nonzero(flags)
+    # Every scored step, with its baseline and scale (for plots against the band);
+    # a re-run replaces each series' history.
+    rows, steps = np.nonzero(np.isfinite(res.scores))
     store.write_anomalies(
         pd.DataFrame(
             {
@@ -332,9 +340,12 @@ def detect_incidents(
                 "timestamp": table.timestamps[steps],
                 "value": table.values[rows, steps],
                 "score": res.scores[rows, steps],
-                "is_anomaly": True,
+                "is_anomaly": flags[rows, steps],
+                "baseline": res.baselines[rows, steps],
+                "scale": res.scales[rows, steps],
             }
-        )
+        ),
+        replace_series=True,
     )
     if incidents.incidents:
         store.write_incidents(

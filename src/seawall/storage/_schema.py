@@ -27,8 +27,13 @@ from seawall.storage._sql import fetch_row
 
 __all__ = ["SCHEMA_VERSION", "TABLES", "ensure_schema", "stored_version"]
 
-SCHEMA_VERSION = 1
-"""The version of the layout below; a store written by a newer layout is refused."""
+SCHEMA_VERSION = 2
+"""The version of the layout below; a store written by a newer layout is refused.
+
+Version 2 added ``baseline`` and ``scale`` to ``anomalies`` (the expected value
+and the robust scale of each scored step, for plots of a series against its
+band); a version-1 store gets them, empty, when it is opened for writing.
+"""
 
 _DDL = (
     """CREATE TABLE IF NOT EXISTS seawall_schema (
@@ -87,7 +92,9 @@ _DDL = (
         timestamp TIMESTAMP NOT NULL,
         value DOUBLE,
         score DOUBLE,
-        is_anomaly BOOLEAN NOT NULL
+        is_anomaly BOOLEAN NOT NULL,
+        baseline DOUBLE,
+        scale DOUBLE
     )""",
     """CREATE TABLE IF NOT EXISTS incidents (
         id VARCHAR PRIMARY KEY,
@@ -108,6 +115,12 @@ _DDL = (
         note VARCHAR NOT NULL
     )""",
 )
+
+_MIGRATIONS = (
+    "ALTER TABLE anomalies ADD COLUMN IF NOT EXISTS baseline DOUBLE",
+    "ALTER TABLE anomalies ADD COLUMN IF NOT EXISTS scale DOUBLE",
+)
+"""What brings an older store up to :data:`SCHEMA_VERSION`; a no-op on a current one."""
 
 TABLES = (
     "models",
@@ -190,10 +203,12 @@ def ensure_schema(cur: duckdb.DuckDBPyConnection, *, read_only: bool, where: str
     try:
         for statement in _DDL:
             cur.execute(statement)
-        if version is None:
+        for statement in _MIGRATIONS:
+            cur.execute(statement)
+        if version is None or version < SCHEMA_VERSION:
             cur.execute("INSERT INTO seawall_schema VALUES (?, now()::TIMESTAMP)", [SCHEMA_VERSION])
         cur.commit()
     except BaseException:
         cur.rollback()
         raise
-    return SCHEMA_VERSION if version is None else version
+    return SCHEMA_VERSION

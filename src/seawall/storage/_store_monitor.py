@@ -61,20 +61,28 @@ class MonitoringMethods(StoreConnection):
             end=end,
         )
 
-    def write_anomalies(self, data: object) -> IngestResult:
+    def write_anomalies(self, data: object, *, replace_series: bool = False) -> IngestResult:
         """Store anomaly scores, keyed by ``(series, timestamp)``; the latest write wins.
 
         Parameters
         ----------
         data : str, os.PathLike, pyarrow.Table or pandas.DataFrame
-            Columns ``series, timestamp, is_anomaly`` (required), ``value, score``.
+            Columns ``series, timestamp, is_anomaly`` (required), ``value, score,
+            baseline, scale`` (the step's expected value and robust scale).
+        replace_series : bool, default=False
+            Whether the batch is the whole scored history of each of its series:
+            their stored rows are then deleted first (faster than comparing row by
+            row, and steps no longer scored do not linger). The counts are then
+            ``inserted`` (rows now stored) and ``duplicates`` (repeats in the batch).
 
         Returns
         -------
         IngestResult
             ``inserted``, ``replaced`` and ``duplicates``.
         """
-        return self._write("writing anomalies", _tables.write_anomalies, data)
+        return self._write(
+            "writing anomalies", _tables.write_anomalies, data, replace_series=replace_series
+        )
 
     def read_anomalies(
         self,
@@ -89,7 +97,7 @@ class MonitoringMethods(StoreConnection):
         Returns
         -------
         pyarrow.Table
-            ``series, timestamp, value, score, is_anomaly``, sorted.
+            ``series, timestamp, value, score, is_anomaly, baseline, scale``, sorted.
         """
         return self._read(
             "reading anomalies",

@@ -35,7 +35,7 @@ METRIC_COLUMNS = (
     "value", "lower", "upper", "n", "extra",
 )  # fmt: skip
 _METRIC_KEY = ("model", "metric", "qualifier", "window_start")
-ANOMALY_COLUMNS = ("series", "timestamp", "value", "score", "is_anomaly")
+ANOMALY_COLUMNS = ("series", "timestamp", "value", "score", "is_anomaly", "baseline", "scale")
 
 
 def _rows_read(cur: duckdb.DuckDBPyConnection) -> int:
@@ -141,9 +141,13 @@ def read_metric_points(
     ).to_arrow_table()
 
 
-def write_anomalies(cur: duckdb.DuckDBPyConnection, data: object) -> IngestResult:
+def write_anomalies(
+    cur: duckdb.DuckDBPyConnection, data: object, *, replace_series: bool = False
+) -> IngestResult:
     """Store anomaly scores; see :meth:`Store.write_anomalies`."""
     caller = "Store.write_anomalies"
+    if not isinstance(replace_series, bool):
+        raise param_error("replace_series", caller, "a bool", replace_series)
     source = open_source(cur, data, caller=caller, text_columns=("series",))
     require_columns(source, ["series", "timestamp", "is_anomaly"], caller)
     load_rows(
@@ -153,7 +157,9 @@ def write_anomalies(cur: duckdb.DuckDBPyConnection, data: object) -> IngestResul
         f"{time_expr(cur, source, 'timestamp', None, caller)} AS timestamp, "
         f"{optional_number_expr(cur, source, 'value', caller)} AS value, "
         f"{optional_number_expr(cur, source, 'score', caller)} AS score, "
-        f"{boolean_expr(source, 'is_anomaly', None, caller)} AS is_anomaly ",
+        f"{boolean_expr(source, 'is_anomaly', None, caller)} AS is_anomaly, "
+        f"{optional_number_expr(cur, source, 'baseline', caller)} AS baseline, "
+        f"{optional_number_expr(cur, source, 'scale', caller)} AS scale ",
         (),
         source,
         caller,
@@ -166,6 +172,20 @@ def write_anomalies(cur: duckdb.DuckDBPyConnection, data: object) -> IngestResul
         caller,
     )
     rows_read = _rows_read(cur)
+    if replace_series:
+        # A full re-scoring: the batch is each of its series' whole history.
+        cur.execute(f"DELETE FROM anomalies WHERE series IN (SELECT DISTINCT series FROM {_ROWS})")
+        cur.execute(
+            f"INSERT INTO anomalies ({', '.join(ANOMALY_COLUMNS)}) "
+            f"SELECT {', '.join(ANOMALY_COLUMNS)} FROM {_ROWS} "
+            f"QUALIFY row_number() OVER (PARTITION BY series, timestamp ORDER BY rowid DESC) = 1"
+        )
+        row = fetch_row(
+            cur,
+            f"SELECT count(*) FROM anomalies WHERE series IN (SELECT DISTINCT series FROM {_ROWS})",
+        )
+        inserted = 0 if row is None else int(row[0])
+        return IngestResult("anomalies", rows_read, inserted, 0, rows_read - inserted)
     inserted, replaced, duplicates = upsert_latest(
         cur, "anomalies", _ROWS, ("series", "timestamp"), ANOMALY_COLUMNS
     )
@@ -190,7 +210,7 @@ def read_anomalies(
     if only_anomalies:
         where += " AND is_anomaly"
     return cur.sql(
-        f"SELECT series, timestamp, value, score, is_anomaly FROM anomalies "
+        f"SELECT {', '.join(ANOMALY_COLUMNS)} FROM anomalies "
         f"WHERE TRUE{where} ORDER BY series, timestamp",
         params=params or None,
     ).to_arrow_table()
