@@ -53,3 +53,53 @@ def assert_error(response: object, status: int, *words: str) -> dict[str, object
     for word in words:
         assert word in error["message"], (word, error["message"])
     return error  # type: ignore[no-any-return]
+
+
+def load_monitored_fleet(store: Store) -> None:
+    """Two projects' models with hourly metric points, detection run, health summarised.
+
+    In ``shop``: ``churn`` (team growth, region eu) has an accuracy drop at hour 190,
+    ``fraud`` (team risk) and ``upsell`` (team growth) are calm. In ``bank``: ``loans``
+    has a volume drop at the same hour.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from seawall.service._health import refresh_health
+    from seawall.storage import detect_incidents
+
+    store.register_models(
+        pd.DataFrame(
+            {
+                "model": ["churn", "fraud", "upsell", "loans"],
+                "project": ["shop", "shop", "shop", "bank"],
+                "team": ["growth", "risk", "growth", "credit"],
+                "region": ["eu", "us", "eu", "eu"],
+            }
+        )
+    )
+    rng = np.random.default_rng(3)
+    n = 200
+    times = pd.date_range("2024-05-01", periods=n, freq="h")
+    frames = []
+    for model in ("churn", "fraud", "upsell", "loans"):
+        for metric, level in (("accuracy", 0.9), ("volume", 100.0)):
+            value = level + rng.normal(0, level * 0.01, n)
+            if (model, metric) in {("churn", "accuracy"), ("loans", "volume")}:
+                value[190] -= level * 0.2
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "model": model,
+                        "metric": metric,
+                        "window_start": times,
+                        "value": value,
+                        "lower": value - 0.01,
+                        "upper": value + 0.01,
+                    }
+                )
+            )
+    store.write_metric_points(pd.concat(frames))
+    detect_incidents(store, models=["churn", "fraud", "upsell"])
+    detect_incidents(store, models=["loans"])
+    refresh_health(store)

@@ -19,6 +19,7 @@ from seawall.service._limits import BodyLimit
 from seawall.service._projects import DEFAULT_PROJECT
 from seawall.service._routes_admin import router as admin_router
 from seawall.service._routes_ingest import router as ingest_router
+from seawall.service._routes_read import router as read_router
 from seawall.service._schema import ensure_service_tables
 from seawall.service._settings import ServiceSettings
 from seawall.service._tokens import ensure_admin_token
@@ -132,6 +133,7 @@ def create_app(settings: ServiceSettings | None = None, *, store: Store | None =
 
     app.include_router(admin_router, responses=ERROR_RESPONSES)
     app.include_router(ingest_router, responses=ERROR_RESPONSES)
+    app.include_router(read_router, responses=ERROR_RESPONSES)
     _document_bodies(app, (ModelBatch, PredictionBatch, LabelBatch, MetricBatch))
     return app
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from seawall.service._health import HEALTH_DDL
 from seawall.storage import Store
 
 __all__ = ["SERVICE_DDL", "ensure_service_tables"]
@@ -20,6 +21,15 @@ SERVICE_DDL = (
         projects VARCHAR[] NOT NULL,
         created_at TIMESTAMP NOT NULL,
         revoked_at TIMESTAMP
+    )""",
+    HEALTH_DDL,
+    """CREATE TABLE IF NOT EXISTS service_reports (
+        report_id VARCHAR PRIMARY KEY,
+        model VARCHAR NOT NULL,
+        version VARCHAR,
+        created_at TIMESTAMP NOT NULL,
+        title VARCHAR NOT NULL,
+        report JSON NOT NULL
     )""",
 )
 """``CREATE TABLE IF NOT EXISTS`` statements: running them again changes nothing."""
