@@ -68,6 +68,11 @@ def load_monitored_fleet(store: Store) -> None:
     from seawall.service._health import refresh_health
     from seawall.storage import detect_incidents
 
+    with store.transaction() as cur:
+        cur.execute(
+            "INSERT INTO service_projects VALUES ('shop', '', now()), ('bank', '', now()) "
+            "ON CONFLICT DO NOTHING"
+        )
     store.register_models(
         pd.DataFrame(
             {

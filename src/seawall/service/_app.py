@@ -6,23 +6,28 @@ import contextlib
 import datetime as dt
 import sys
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
 from seawall._version import __version__
+from seawall.service._auth import requires
 from seawall.service._errors import ERROR_RESPONSES, install_error_handlers
 from seawall.service._ingest_models import LabelBatch, MetricBatch, ModelBatch, PredictionBatch
 from seawall.service._limits import BodyLimit
 from seawall.service._projects import DEFAULT_PROJECT
+from seawall.service._prometheus import ServiceMetrics, exposition
 from seawall.service._routes_admin import router as admin_router
 from seawall.service._routes_ingest import router as ingest_router
 from seawall.service._routes_read import router as read_router
 from seawall.service._schema import ensure_service_tables
 from seawall.service._settings import ServiceSettings
-from seawall.service._tokens import ensure_admin_token
+from seawall.service._state import service_store
+from seawall.service._tokens import Principal, ensure_admin_token
 from seawall.storage import Store
 
 __all__ = ["create_app", "open_service_store"]
@@ -123,6 +128,7 @@ def create_app(settings: ServiceSettings | None = None, *, store: Store | None =
     )
     app.state.settings = settings
     app.state.store = None
+    app.state.metrics = ServiceMetrics.create()
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
@@ -130,6 +136,22 @@ def create_app(settings: ServiceSettings | None = None, *, store: Store | None =
     def healthz() -> Health:
         """``ok`` while the service runs (no token needed)."""
         return Health(status="ok", version=__version__)
+
+    @app.get(
+        "/metrics",
+        tags=["service"],
+        summary="Prometheus metrics",
+        response_class=PlainTextResponse,
+        responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}, **ERROR_RESPONSES},
+    )
+    def metrics(
+        request: Request, principal: Annotated[Principal, Depends(requires("read"))]
+    ) -> Response:
+        """The Prometheus exposition (needs a read token; shows the projects it sees)."""
+        body = exposition(
+            app.state.metrics, service_store(request), principal, settings.prometheus_series
+        )
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(admin_router, responses=ERROR_RESPONSES)
     app.include_router(ingest_router, responses=ERROR_RESPONSES)

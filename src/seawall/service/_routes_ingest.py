@@ -13,9 +13,11 @@ from typing import Annotated, Any, TypeVar
 
 import pyarrow as pa
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from seawall.exceptions import SeawallError
 from seawall.service._auth import project_access, requires
 from seawall.service._bodies import (
     ARROW_STREAM,
@@ -28,7 +30,7 @@ from seawall.service._bodies import (
 from seawall.service._errors import ApiError
 from seawall.service._ingest_models import LabelBatch, MetricBatch, ModelBatch, PredictionBatch
 from seawall.service._projects import PROJECT_OF, check_batch_models
-from seawall.service._state import service_settings, service_store
+from seawall.service._state import service_metrics, service_settings, service_store
 from seawall.service._tokens import Principal
 from seawall.storage import IngestResult, Store
 
@@ -123,20 +125,28 @@ async def _ingest_batch(
     the endpoint takes JSON only.
     """
     await run_in_threadpool(project_access, request, principal, project)
-    batch = await read_batch(request, model, service_settings(request).max_json_rows)
-    if isinstance(batch, pa.Table):
-        if table_extra is None:
-            raise ApiError(415, f"{request.url.path} takes a JSON body (application/json).")
-        table, extra, where = batch, table_extra, "row"
-    else:
-        (table, extra), where = to_table(batch), "rows"
-    store = service_store(request)
+    metrics = service_metrics(request)
+    kind = request.url.path.rsplit("/", 1)[-1]
+    try:
+        batch = await read_batch(request, model, service_settings(request).max_json_rows)
+        if isinstance(batch, pa.Table):
+            if table_extra is None:
+                raise ApiError(415, f"{request.url.path} takes a JSON body (application/json).")
+            table, extra, where = batch, table_extra, "row"
+        else:
+            (table, extra), where = to_table(batch), "rows"
+        store = service_store(request)
 
-    def run() -> IngestResult:
-        check_batch_models(store, project, table, where)
-        return write(store, table, extra)
+        def run() -> IngestResult:
+            check_batch_models(store, project, table, where)
+            return write(store, table, extra)
 
-    return await run_in_threadpool(run)
+        result = await run_in_threadpool(run)
+    except (ApiError, RequestValidationError, SeawallError):
+        metrics.refused.labels(table=kind).inc()
+        raise
+    metrics.count_ingest(result.table, result.to_dict())
+    return result
 
 
 @router.post(

@@ -30,6 +30,9 @@ class ServiceSettings(BaseSettings):
         The largest request body accepted; larger ones get 413.
     max_json_rows : int, default=100,000
         The most rows a JSON batch may carry (send Arrow or Parquet for more).
+    prometheus_series : int, default=500
+        The most model/metric series whose latest anomaly score ``/metrics``
+        exposes (the highest), to bound the label cardinality.
     print_admin_token : bool, default=True
         On a store without an admin token, create one at start and print it once
         to standard error.
@@ -47,4 +50,5 @@ class ServiceSettings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     max_json_rows: int = Field(default=100_000, ge=1)
+    prometheus_series: int = Field(default=500, ge=0, le=100_000)
     print_admin_token: bool = True

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import Request
 
 from seawall.service._errors import ApiError
+from seawall.service._prometheus import ServiceMetrics
 from seawall.service._settings import ServiceSettings
 from seawall.storage import Store
 
-__all__ = ["service_settings", "service_store"]
+__all__ = ["service_metrics", "service_settings", "service_store"]
 
 
 def service_store(request: Request) -> Store:
@@ -22,3 +23,8 @@ def service_store(request: Request) -> Store:
 def service_settings(request: Request) -> ServiceSettings:
     """The settings of the app serving ``request``."""
     return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def service_metrics(request: Request) -> ServiceMetrics:
+    """The counters of the app serving ``request``."""
+    return request.app.state.metrics  # type: ignore[no-any-return]

@@ -113,6 +113,7 @@ def compute_windows(
     reference: object = "first",
     models: Sequence[str] | None = None,
     alpha: float = 0.05,
+    until: object = None,
     progress: Progress | None = None,
 ) -> WindowsRun:
     """Compute and store every model's windowed metric points from its logs.
@@ -130,6 +131,11 @@ def compute_windows(
         The models; ``None`` means every model with logs.
     alpha : float, default=0.05
         The level of the intervals and of the drift tests.
+    until : datetime-like or None, default=None
+        Only predictions logged before this time are read: a window boundary
+        such as the start of the current hour, so that every window computed is
+        closed (a window still filling would look like a drop in volume).
+        ``None`` reads every prediction.
     progress : callable or None, default=None
         Called as ``progress(done, total, description)`` before each model and
         once at the end (a progress bar).
@@ -155,7 +161,10 @@ def compute_windows(
         columns = store.model_columns(model).to_pandas()
         features = columns.loc[columns["role"] == "feature", "name"].tolist()
         sensitive = columns.loc[columns["role"] == "sensitive", "name"].tolist()
-        logs = store.read_predictions(model).to_pandas()
+        logs = store.read_predictions(model, end=until).to_pandas()
+        if logs.empty:
+            skipped.append(f"{model}: no predictions before {until}")
+            continue
         has_labels = bool(logs["label"].notna().any()) if "label" in logs else False
         has_scores = bool(logs["score"].notna().any()) if "score" in logs else False
         try:
