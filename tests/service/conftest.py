@@ -14,7 +14,9 @@ from seawall.storage import Store
 
 @pytest.fixture
 def api() -> Iterator[Api]:
-    app = create_app(ServiceSettings(print_admin_token=False, max_body_bytes=200_000))
+    app = create_app(
+        ServiceSettings(print_admin_token=False, max_body_bytes=200_000, schedule_seconds=0)
+    )
     with TestClient(app) as client:
         store: Store = app.state.store
         admin = bearer(issue_token(store, "admin", ["admin"], ["*"]).token)

@@ -63,7 +63,9 @@ def test_cardinality_is_bounded_and_a_token_is_needed(api: Api) -> None:
 
     from seawall.service import ServiceSettings, create_app
 
-    app = create_app(ServiceSettings(print_admin_token=False, prometheus_series=2))
+    app = create_app(
+        ServiceSettings(print_admin_token=False, prometheus_series=2, schedule_seconds=0)
+    )
     with TestClient(app) as client:
         store = app.state.store
         load_monitored_fleet(store)

@@ -19,10 +19,12 @@ from seawall.service._auth import requires
 from seawall.service._errors import ERROR_RESPONSES, install_error_handlers
 from seawall.service._ingest_models import LabelBatch, MetricBatch, ModelBatch, PredictionBatch
 from seawall.service._limits import BodyLimit
+from seawall.service._monitor_loop import MonitorLoop
 from seawall.service._projects import DEFAULT_PROJECT
 from seawall.service._prometheus import ServiceMetrics, exposition
 from seawall.service._routes_admin import router as admin_router
 from seawall.service._routes_ingest import router as ingest_router
+from seawall.service._routes_monitor import router as monitor_router
 from seawall.service._routes_read import router as read_router
 from seawall.service._schema import ensure_service_tables
 from seawall.service._settings import ServiceSettings
@@ -107,6 +109,9 @@ def create_app(settings: ServiceSettings | None = None, *, store: Store | None =
         else:
             opened, token = store, None
         app.state.store = opened
+        monitor = MonitorLoop(opened, settings, app.state.metrics)
+        app.state.monitor = monitor
+        monitor.start()
         if token is not None and settings.print_admin_token:
             print(
                 f"Seawall created an admin token for this store. It is shown once; keep it:\n"
@@ -117,6 +122,7 @@ def create_app(settings: ServiceSettings | None = None, *, store: Store | None =
         try:
             yield
         finally:
+            monitor.stop()
             app.state.store = None
             opened.close()
 
@@ -156,6 +162,7 @@ def create_app(settings: ServiceSettings | None = None, *, store: Store | None =
     app.include_router(admin_router, responses=ERROR_RESPONSES)
     app.include_router(ingest_router, responses=ERROR_RESPONSES)
     app.include_router(read_router, responses=ERROR_RESPONSES)
+    app.include_router(monitor_router, responses=ERROR_RESPONSES)
     _document_bodies(app, (ModelBatch, PredictionBatch, LabelBatch, MetricBatch))
     return app
 

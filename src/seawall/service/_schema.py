@@ -23,6 +23,26 @@ SERVICE_DDL = (
         revoked_at TIMESTAMP
     )""",
     HEALTH_DDL,
+    """CREATE TABLE IF NOT EXISTS service_webhooks (
+        webhook_id VARCHAR PRIMARY KEY,
+        project VARCHAR NOT NULL,
+        url VARCHAR NOT NULL,
+        secret VARCHAR NOT NULL,
+        min_severity DOUBLE NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        active BOOLEAN NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS service_alerts (
+        webhook_id VARCHAR NOT NULL,
+        incident_id VARCHAR NOT NULL,
+        payload JSON NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_attempt_at TIMESTAMP NOT NULL,
+        delivered_at TIMESTAMP,
+        last_error VARCHAR,
+        PRIMARY KEY (webhook_id, incident_id)
+    )""",
     """CREATE TABLE IF NOT EXISTS service_reports (
         report_id VARCHAR PRIMARY KEY,
         model VARCHAR NOT NULL,

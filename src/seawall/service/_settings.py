@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["ServiceSettings"]
@@ -33,6 +35,15 @@ class ServiceSettings(BaseSettings):
     prometheus_series : int, default=500
         The most model/metric series whose latest anomaly score ``/metrics``
         exposes (the highest), to bound the label cardinality.
+    window : str, default="1h"
+        The length of the monitoring windows (a pandas offset: ``"1h"``, ``"1D"``).
+    schedule_seconds : float, default=60
+        How often the monitoring cycle runs in the background; 0 turns it off
+        (``POST /api/v1/monitor/run`` still runs one).
+    webhook_timeout_seconds : float, default=10
+        How long a webhook receiver has to answer.
+    webhook_max_attempts : int, default=8
+        Deliveries of one alert before giving up (30 s, 1 min, 2 min... apart).
     print_admin_token : bool, default=True
         On a store without an admin token, create one at start and print it once
         to standard error.
@@ -51,4 +62,19 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     max_json_rows: int = Field(default=100_000, ge=1)
     prometheus_series: int = Field(default=500, ge=0, le=100_000)
+    window: str = "1h"
+    schedule_seconds: float = Field(default=60.0, ge=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_max_attempts: int = Field(default=8, ge=1, le=100)
     print_admin_token: bool = True
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        try:
+            length = pd.Timedelta(to_offset(value))  # type: ignore[arg-type]
+        except ValueError as e:
+            raise ValueError(f"{value!r} is not a window length such as '1h' or '1D'") from e
+        if length <= pd.Timedelta(0):
+            raise ValueError(f"{value!r} is not a positive window length")
+        return value
