@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from seawall._version import __version__
 from seawall.service._auth import requires
+from seawall.service._dashboard import install_dashboard
 from seawall.service._errors import ERROR_RESPONSES, install_error_handlers
 from seawall.service._ingest_models import LabelBatch, MetricBatch, ModelBatch, PredictionBatch
 from seawall.service._limits import BodyLimit
@@ -163,6 +164,7 @@ def create_app(settings: ServiceSettings | None = None, *, store: Store | None =
     app.include_router(ingest_router, responses=ERROR_RESPONSES)
     app.include_router(read_router, responses=ERROR_RESPONSES)
     app.include_router(monitor_router, responses=ERROR_RESPONSES)
+    install_dashboard(app)
     _document_bodies(app, (ModelBatch, PredictionBatch, LabelBatch, MetricBatch))
     return app
 

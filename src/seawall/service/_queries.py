@@ -9,6 +9,7 @@ every member series' model does.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ from seawall.service._health import SERIES_MODEL
 from seawall.service._projects import PROJECT_OF
 
 __all__ = [
+    "PROJECT_OF",
     "counts_by_label",
     "health_grid",
     "incident_detail",
@@ -26,6 +28,7 @@ __all__ = [
     "model_in_project",
     "models_page",
     "recent_windows",
+    "report",
     "series_points",
 ]
 
@@ -279,9 +282,10 @@ def series_points(
     since: dt.datetime | None = None,
     limit: int = 5000,
 ) -> list[dict[str, Any]]:
-    """A series' points with interval, baseline, scale and anomaly score.
+    """A series' points with interval, baseline, scale, band and anomaly score.
 
-    The latest ``limit`` points, oldest first.
+    The latest ``limit`` points, oldest first. The band is ``baseline ± 3 ×
+    scale`` (what a plot shades as expected).
     """
     series = f"{model}/{metric}" + (f"/{qualifier}" if qualifier else "")
     since_sql = "" if since is None else " AND p.window_start >= ?"
@@ -297,4 +301,29 @@ def series_points(
         """,
         [series, model, metric, qualifier, *([since] if since is not None else []), limit],
     )
+    for r in rows:
+        b, s = r["baseline"], r["scale"]
+        known = b is not None and s is not None
+        r["band_lower"] = b - 3 * s if known else None
+        r["band_upper"] = b + 3 * s if known else None
     return rows[::-1]
+
+
+def report(
+    cur: duckdb.DuckDBPyConnection, project: str, model: str, report_id: str
+) -> dict[str, Any] | None:
+    """An audit report of a model of the project (its JSON parsed), or ``None``."""
+    if not model_in_project(cur, project, model):
+        return None
+    rows = _rows(
+        cur,
+        "SELECT report_id, version, created_at, title, report FROM service_reports "
+        "WHERE report_id = ? AND model = ?",
+        [report_id, model],
+    )
+    if not rows:
+        return None
+    found = rows[0]
+    found["report"] = json.loads(found["report"])
+    found["model"] = model
+    return found

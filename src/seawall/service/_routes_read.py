@@ -157,16 +157,7 @@ def get_series(
             + (f" with qualifier {qualifier!r}" if qualifier else "")
             + f"; GET /api/v1/projects/{project}/models/{model} lists its series.",
         )
-    points = []
-    for r in rows:
-        b, s = r["baseline"], r["scale"]
-        ok = b is not None and s is not None
-        points.append(
-            SeriesPoint(
-                **r, band_lower=b - 3 * s if ok else None, band_upper=b + 3 * s if ok else None
-            )
-        )
-    return points
+    return [SeriesPoint(**r) for r in rows]
 
 
 @router.get("/incidents", response_model=Page[IncidentOut], summary="The project's incidents")
@@ -273,19 +264,8 @@ def get_report(
     principal: Annotated[Principal, Depends(requires("read"))],
 ) -> ReportOut:
     """An audit report attached to the model."""
-    with _model_reading(request, principal, project, model) as cur:
-        row = cur.execute(
-            "SELECT report_id, version, created_at, title, report FROM service_reports "
-            "WHERE report_id = ? AND model = ?",
-            [report_id, model],
-        ).fetchone()
-    if row is None:
-        raise ApiError(404, f"no report {report_id!r} of the model {model!r}.")
-    return ReportOut(
-        report_id=row[0],
-        version=row[1],
-        created_at=row[2],
-        title=row[3],
-        model=model,
-        report=json.loads(row[4]),
-    )
+    with _reading(request, principal, project) as cur:
+        found = q.report(cur, project, model, report_id)
+    if found is None:
+        raise ApiError(404, f"no report {report_id!r} of the model {model!r} in {project!r}.")
+    return ReportOut(**found)
