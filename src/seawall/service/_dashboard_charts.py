@@ -39,7 +39,14 @@ def _layout(fig: Any, height: int) -> None:
         height=height,
         margin={"l": 10, "r": 20, "t": 36, "b": 40},
         font={"family": _FONT, "size": 12, "color": "#1f2933"},
-        legend={"orientation": "h", "yref": "container", "y": 1.0, "yanchor": "top", "x": 0.0},
+        legend={
+            "orientation": "h",
+            "yref": "container",
+            "y": 1.0,
+            "yanchor": "top",
+            "x": 1.0,
+            "xanchor": "right",
+        },
         hoverlabel={"bgcolor": "white", "font": {"family": _FONT}},
     )
     fig.update_xaxes(showgrid=True, gridcolor="#eef1f4")
@@ -180,11 +187,15 @@ def series_chart(
             marker={"color": _FLAG, "size": 8, "symbol": "x"},
         )
     if window is not None:
+        # Half a window either side, so that an incident of one step still shows.
+        steps = sorted({p["timestamp"] for p in points})
+        gaps = sorted(b - a for a, b in zip(steps, steps[1:], strict=False))
+        half = gaps[len(gaps) // 2] / 2 if gaps else dt.timedelta(0)
         fig.add_vrect(
-            x0=window[0],
-            x1=window[1],
+            x0=window[0] - half,
+            x1=window[1] + half,
             fillcolor="#fde8e8",
-            opacity=0.6,
+            opacity=0.8,
             line_width=0,
             layer="below",
         )
