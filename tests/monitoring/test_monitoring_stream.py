@@ -122,3 +122,31 @@ def test_stream_errors() -> None:
         det.score(np.zeros(3))
     with pytest.raises(DataValidationError, match=re.escape("lacks ['counts']")):
         StreamState.from_arrays({k: v for k, v in det.state_.to_arrays().items() if k != "counts"})
+
+
+def test_the_batch_and_stream_defaults_are_one_set() -> None:
+    import inspect
+
+    from seawall.monitoring import StreamingDetector, detect
+    from seawall.monitoring._inputs import Smoothing
+
+    defaults = Smoothing()
+    for fn in (detect, StreamingDetector.__init__):
+        params = inspect.signature(fn).parameters
+        for name in ("level_rate", "season_rate", "scale_rate", "clip"):
+            assert params[name].default == getattr(defaults, name), (fn, name)
+
+
+def test_the_period_is_chosen_by_forecast_among_candidates(rng: np.random.Generator) -> None:
+    from seawall.monitoring._inputs import Smoothing
+    from seawall.monitoring._period import period_candidates
+    from seawall.monitoring._stream import select_period
+
+    t = np.arange(672)
+    daily = np.sin(2 * np.pi * t / 24)
+    weekly = np.where((t // 24) % 7 >= 5, -2.0, 0.0)  # weekends lower: a weekly season
+    X = np.vstack([daily + weekly, daily, rng.normal(size=672)]) + rng.normal(0, 0.1, (3, 672))
+    cands = period_candidates(X, min_period=2, max_period=336, min_acf=0.2)
+    assert cands.shape == (3, 5) and (cands[:, 0] == 1).all()
+    chosen = select_period(X, cands, Smoothing()).tolist()
+    assert chosen[0] == 168 and chosen[1] == 24 and chosen[2] == 1

@@ -125,7 +125,7 @@ def detect(
             check_real(warmup, "warmup", caller, low=MIN_WARMUP, high=n_steps, integer=True)
         )
     smoothing = Smoothing.check(level_rate, season_rate, scale_rate, clip, caller)
-    state, reasons, _ = start(X[:, :n_warm], period, caller)
+    state, reasons, _ = start(X[:, :n_warm], period, caller, smoothing)
     bad = ~state.learned
     if bad.any():  # series that cannot be learned run as zeros (NaN results)
         X = X.copy()

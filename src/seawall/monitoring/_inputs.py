@@ -119,13 +119,13 @@ class Smoothing:
     Attributes
     ----------
     level_rate, season_rate, scale_rate, clip : float
-        As documented there.
+        As documented there; ``Smoothing()`` holds its defaults.
     """
 
-    level_rate: float
-    season_rate: float
-    scale_rate: float
-    clip: float
+    level_rate: float = 0.05
+    season_rate: float = 0.15
+    scale_rate: float = 0.01
+    clip: float = 2.0
 
     @classmethod
     def check(

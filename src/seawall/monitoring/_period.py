@@ -23,7 +23,7 @@ from seawall._validation import check_real
 from seawall.monitoring._inputs import to_matrix
 from seawall.monitoring._robust import row_mad, row_median
 
-__all__ = ["detect_period"]
+__all__ = ["detect_period", "period_candidates"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -126,10 +126,66 @@ def period_kernel(X: FloatArray, *, min_period: int, max_period: int, min_acf: f
     ...               min_acf=0.2).tolist()
     [4]
     """
+    return _period_search(
+        X, min_period=min_period, max_period=max_period, min_acf=min_acf, n_top=0
+    )[0]
+
+
+def period_candidates(
+    X: FloatArray, *, min_period: int, max_period: int, min_acf: float, n_top: int = 3
+) -> IntArray:
+    """The seasonal periods worth trying per series: none, the detected one, the strongest.
+
+    :func:`period_kernel` picks one lag by autocorrelation rules; a long lag can
+    win on a drifting series (autocorrelation stays high at every lag) and a
+    weekly season can lose to its daily divisor. These candidates are compared
+    on forecasts instead (:func:`seawall.monitoring._stream.select_period`).
+
+    Parameters
+    ----------
+    X : ndarray of float64, shape (n_series, n_steps)
+        The series, NaN where missing.
+    min_period, max_period : int
+        The lags searched.
+    min_acf : float
+        The significance and prominence floor.
+    n_top : int, default=3
+        How many of the strongest candidate lags to add.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_series, 2 + n_top)
+        Column 0 is ``1`` (no season), column 1 :func:`period_kernel`'s choice,
+        then the strongest lags (``1`` where there are fewer).
+
+    Examples
+    --------
+    >>> t = np.arange(400)
+    >>> period_candidates(np.sin(2 * np.pi * t / 24)[None, :], min_period=2, max_period=200,
+    ...                   min_acf=0.2, n_top=2).tolist()
+    [[1, 24, 24, 48]]
+    """
+    return _period_search(
+        X, min_period=min_period, max_period=max_period, min_acf=min_acf, n_top=n_top
+    )[1]
+
+
+def _period_search(
+    X: FloatArray, *, min_period: int, max_period: int, min_acf: float, n_top: int
+) -> tuple[IntArray, IntArray]:
+    """The periods of :func:`period_kernel` and, per series, the candidates to try.
+
+    Returns ``(periods, candidates)``; ``candidates`` has shape
+    ``(n_series, 2 + n_top)``: no season (``1``), the rule's choice, then the
+    ``n_top`` strongest candidate lags by autocorrelation, each snapped to a
+    multiple of the base beat when it lies within a step per cycle of one (``1``
+    fills the places of series with fewer candidates).
+    """
     n_series = X.shape[0]
     out = np.ones(n_series, dtype=np.int64)
+    cands = np.ones((n_series, 2 + n_top), dtype=np.int64)
     if max_period < min_period + 1:
-        return out
+        return out, cands
     r, n_pairs = _autocorrelation(_prepare(X), max_period + 1)
     lags = np.arange(r.shape[1])
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -143,7 +199,7 @@ def period_kernel(X: FloatArray, *, min_period: int, max_period: int, min_acf: f
     )
     found = cand.any(axis=1)
     if not found.any():
-        return out
+        return out, cands
     rc = np.where(cand, r, -np.inf)
     best = np.argmax(rc, axis=1)
     r_best = rc[np.arange(n_series), best]
@@ -162,7 +218,17 @@ def period_kernel(X: FloatArray, *, min_period: int, max_period: int, min_acf: f
     base = _refine(r, np.argmax(divides, axis=1), max_period)
     refined = np.maximum(np.round(choice / base), 1).astype(np.int64) * base
     out[found] = refined[found]
-    return out
+    cands[:, 1] = out
+    if n_top:
+        order = np.argsort(-rc, axis=1, kind="stable")[:, :n_top]
+        r_top = np.take_along_axis(rc, order, axis=1)
+        beat = base[:, None]
+        snapped = np.maximum(np.round(order / beat), 1).astype(np.int64) * beat
+        near = np.abs(snapped - order) <= np.maximum(1, order // beat)
+        lag = np.minimum(np.where(near, snapped, order), max_period)
+        has = np.asarray(found, dtype=bool)[:, None]
+        cands[:, 2:] = np.where(np.isfinite(r_top) & has, lag, 1)
+    return out, cands
 
 
 def _prepare(X: FloatArray) -> FloatArray:

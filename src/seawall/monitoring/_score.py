@@ -36,9 +36,12 @@ has since left, fade out instead of setting its sensitivity for ever. The residu
 are already standardised by an adaptive scale, so a few hundred of them read the
 tail up to about the 0.997 level, and :data:`TAIL_COUNT` extends it beyond.
 
-Steps scored beyond ``1 - EXCLUDE_BELOW`` (0.999) are not counted, so a lasting
-anomaly keeps its high scores instead of teaching the distribution that it is
-normal; the price is a slightly optimistic estimate beyond the 0.999 level (the
+Steps scored beyond ``1 - EXCLUDE_BELOW`` (0.999) are not counted when the step
+before was extreme too, so a lasting anomaly keeps its high scores instead of
+teaching the distribution that it is normal; the first extreme step of a run is
+counted, so extremes that keep recurring one at a time (spikes, bursts) become
+part of the series' normal tail instead of scoring as unprecedented for ever.
+The price is a slightly optimistic estimate beyond the 0.999 level (the
 calibration of thresholds up to about 0.999 is unaffected).
 
 References
@@ -119,6 +122,7 @@ def score_step(
     counted: bool,
     log_n: FloatArray,
     out: FloatArray,
+    extreme: BoolArray | None = None,
 ) -> None:
     """Score one step of every series by its own past residuals, then count it.
 
@@ -144,6 +148,11 @@ def score_step(
         Output: ``1 - p`` in [0, 1] (1 only where p underflows), from the counted
         steps before this one; NaN where missing. A series with no counted past
         gets ``p = 1`` (score 0).
+    extreme : ndarray of bool, shape (n_series,), or None
+        Per series, whether the last counted step was extreme (``p <
+        EXCLUDE_BELOW``); updated in place. An extreme step is left out of the
+        counts only when the one before was extreme too. ``None`` leaves every
+        extreme step out.
 
     Examples
     --------
@@ -210,7 +219,14 @@ def score_step(
         idx -= cols  # bracket + 1: the row of counters this residual exceeds
         if missing is not None:
             np.copyto(idx, 0, where=missing)
-        # An extreme step (p < 0.001) is not counted: an anomaly that lasts would
-        # otherwise teach the distribution that it is normal within a few steps.
-        np.copyto(idx, 0, where=log_hi < EXCLUDE_BELOW)
+        # An extreme step (p < 0.001) that follows another is not counted: an
+        # anomaly that lasts would otherwise teach the distribution that it is
+        # normal within a few steps. The first of a run is counted, so isolated
+        # extremes that recur are learned as the series' tail.
+        now = log_hi < EXCLUDE_BELOW
+        if extreme is None:
+            np.copyto(idx, 0, where=now)
+        else:
+            np.copyto(idx, 0, where=now & extreme)
+            extreme[...] = now
         counts += _EXCEEDS.take(idx, axis=0)

@@ -12,7 +12,7 @@ scores are therefore bit-for-bit those of the batch.
 
 The state per series is O(1): level, scale, scale floor and period (8 bytes each),
 ``max_period`` seasonal slots (float32), 18 counters (int32) and a flag, that is
-``105 + 4 * max_period`` bytes: 777 bytes for weekly seasons of hourly data.
+``106 + 4 * max_period`` bytes: 778 bytes for weekly seasons of hourly data.
 """
 
 from __future__ import annotations
@@ -27,10 +27,18 @@ from seawall._validation import check_real, param_error
 from seawall.exceptions import DataValidationError
 from seawall.monitoring._baseline import BaselineState, Rates, baseline_step, initial_state
 from seawall.monitoring._inputs import Smoothing, to_matrix, to_periods
-from seawall.monitoring._period import period_kernel
+from seawall.monitoring._period import period_candidates
 from seawall.monitoring._score import MEMORY, N_COUNTERS, log_table, score_step
 
-__all__ = ["MIN_OBSERVED", "MIN_WARMUP", "StreamState", "StreamingDetector", "Ticker", "start"]
+__all__ = [
+    "MIN_OBSERVED",
+    "MIN_WARMUP",
+    "StreamState",
+    "StreamingDetector",
+    "Ticker",
+    "select_period",
+    "start",
+]
 
 FloatArray = npt.NDArray[np.float64]
 Float32Array = npt.NDArray[np.float32]
@@ -62,6 +70,9 @@ class StreamState:
         2**31 counted steps, 68 years at one step per second).
     learned : ndarray of bool, shape (n_series,)
         Which series could be learned (the others score NaN).
+    extreme : ndarray of bool, shape (n_series,)
+        Whether the last counted step was extreme (see
+        :func:`~seawall.monitoring._score.score_step`).
     step : ndarray of int64, shape ()
         The index of the next step since the start of the warm-up (its phase is
         ``step mod period``).
@@ -76,6 +87,7 @@ class StreamState:
     periods: IntArray
     counts: Int32Array
     learned: BoolArray
+    extreme: BoolArray
     step: IntArray
     n_init: IntArray
 
@@ -119,7 +131,11 @@ class StreamState:
         >>> StreamState.from_arrays(_tiny_state().to_arrays()).counts.shape
         (1, 18)
         """
-        dtypes: dict[str, type[np.generic]] = {"season": np.float32, "learned": np.bool_}
+        dtypes: dict[str, type[np.generic]] = {
+            "season": np.float32,
+            "learned": np.bool_,
+            "extreme": np.bool_,
+        }
         dtypes |= {"periods": np.int64, "counts": np.int32, "step": np.int64, "n_init": np.int64}
         names = [f.name for f in fields(cls)]
         missing = [n for n in names if n not in arrays]
@@ -149,8 +165,8 @@ class StreamState:
 
         Examples
         --------
-        >>> _tiny_state().nbytes_per_series()  # 4 float64/int64, 1 float32 slot, 18 int32, 1 bool
-        109.0
+        >>> _tiny_state().nbytes_per_series()  # 4 float64/int64, 1 float32 slot, 18 int32, 2 bool
+        110.0
         """
         total = sum(getattr(self, f.name).nbytes for f in fields(self))
         total -= self.step.nbytes + self.n_init.nbytes
@@ -164,7 +180,7 @@ def _tiny_state() -> StreamState:
 
 
 def start(
-    X: FloatArray, period: Period, caller: str
+    X: FloatArray, period: Period, caller: str, smoothing: Smoothing | None = None
 ) -> tuple[StreamState, tuple[str, ...], FloatArray]:
     """Learn the periods and the starting state from a warm-up block.
 
@@ -183,6 +199,10 @@ def start(
         As in :func:`~seawall.monitoring.detect`.
     caller : str
         Used in error messages.
+    smoothing : Smoothing or None, default=None
+        The recursion's parameters, used to compare candidate periods when
+        ``period="auto"``; ``None`` means the defaults of
+        :func:`~seawall.monitoring.detect`.
 
     Returns
     -------
@@ -221,7 +241,8 @@ def start(
         X = X.copy()
         X[bad] = 0.0
     if period is None or (isinstance(period, str) and period == "auto"):
-        periods = period_kernel(X, min_period=2, max_period=n_warm // 2, min_acf=0.2)
+        cands = period_candidates(X, min_period=2, max_period=n_warm // 2, min_acf=0.2)
+        periods = select_period(X, cands, smoothing or Smoothing())
     else:
         periods = to_periods(period, n_series, caller)
         if periods.max() > n_warm // 2:
@@ -242,10 +263,101 @@ def start(
         periods=periods,
         counts=np.zeros((n_series, N_COUNTERS), dtype=np.int32),
         learned=~bad,
+        extreme=np.zeros(n_series, dtype=bool),
         step=np.array(0, dtype=np.int64),
         n_init=np.array(n_init, dtype=np.int64),
     )
     return state, tuple(reasons), X
+
+
+def select_period(X: FloatArray, candidates: IntArray, smoothing: Smoothing) -> IntArray:
+    """Per series, the candidate period whose recursion forecasts the warm-up best.
+
+    Each candidate runs the robust recursion of
+    :mod:`~seawall.monitoring._baseline` exactly as the detector will: its state is
+    fitted on the first half of the warm-up block, then it forecasts the second
+    half one step ahead (and learns from it). The candidate with the smallest mean
+    absolute forecast error wins (ties go to the earlier column: no season, then
+    the autocorrelation rule's choice). The distinct candidates of all series run
+    as one matrix, so the cost is a few warm-ups, once.
+
+    Parameters
+    ----------
+    X : ndarray of float64, shape (n_series, n_warm)
+        The warm-up block, NaN where missing (series that cannot be learned are
+        zeros here).
+    candidates : ndarray of int64, shape (n_series, n_candidates)
+        The periods to try per series (:func:`~seawall.monitoring._period.period_candidates`).
+    smoothing : Smoothing
+        The recursion's parameters.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_series,)
+        The chosen period of each series.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> t = np.arange(200)
+    >>> X = np.sin(2 * np.pi * t / 10) + rng.normal(0, 0.1, (2, 200))
+    >>> select_period(X, np.array([[1, 10, 7], [1, 1, 1]]), Smoothing()).tolist()
+    [10, 1]
+    """
+    n_series, n_warm = X.shape
+    cands = np.asarray(candidates, dtype=np.int64)
+    n_cand = cands.shape[1]
+    n_init = (n_warm + 1) // 2
+    # Each distinct candidate of a series runs once: a column repeating an earlier
+    # one (the rule's choice is often among the strongest lags) is skipped.
+    fresh = np.ones(cands.shape, dtype=bool)
+    for k in range(1, n_cand):
+        fresh[:, k] = ~(cands[:, :k] == cands[:, k : k + 1]).any(axis=1)
+    col, who = np.nonzero(fresh.T)  # run r is candidate col[r] of series who[r]
+    periods = cands[who, col]
+    fits = [
+        initial_state(X[fresh[:, k], :n_init], cands[fresh[:, k], k])
+        for k in range(n_cand)
+        if fresh[:, k].any()
+    ]
+    p_max = max(f.season.shape[1] for f in fits)
+    season = np.zeros((periods.size, p_max), dtype=np.float32)
+    at = 0
+    for f in fits:
+        season[at : at + f.level.size, : f.season.shape[1]] = f.season
+        at += f.level.size
+    state = BaselineState(
+        level=np.concatenate([f.level for f in fits]),
+        season=season,
+        scale=np.concatenate([f.scale for f in fits]),
+        floor=np.concatenate([f.floor for f in fits]),
+    )
+    s = smoothing
+    rates = Rates.make(periods.size, s.level_rate, s.season_rate, s.scale_rate, s.clip, periods)
+    rows = np.arange(0, periods.size * p_max, p_max, dtype=np.int64)
+    base, a = np.empty(periods.size), np.empty(periods.size)
+    total, seen = np.zeros(periods.size), np.zeros(periods.size)
+    for t in range(n_warm):
+        x = X[who, t]
+        miss = np.isnan(x)
+        any_miss = bool(miss.any())
+        if any_miss:
+            x[miss] = 0.0
+        slots = rows + np.remainder(t, periods)
+        baseline_step(x, miss if any_miss else None, state, slots, rates, base, a)
+        if t >= n_init:
+            np.subtract(x, base, out=a)
+            np.abs(a, out=a)
+            if any_miss:
+                a[miss] = 0.0
+            total += a
+            seen += ~miss
+    with np.errstate(invalid="ignore", divide="ignore"):
+        run_err = total / seen
+    err = np.full(cands.shape, np.inf)
+    err[who, col] = np.where(np.isfinite(run_err), run_err, np.inf)
+    pick = np.argmin(err, axis=1)
+    return np.asarray(candidates[np.arange(n_series), pick], dtype=np.int64)
 
 
 class Ticker:
@@ -323,7 +435,7 @@ class Ticker:
         slots = self._slots
         baseline_step(x, missing, self._baseline, slots, self._rates, base, self._a, learn=learn)
         counted = step >= int(st.n_init)
-        score_step(self._a, missing, st.counts, counted and learn, self._log_n, score)
+        score_step(self._a, missing, st.counts, counted and learn, self._log_n, score, st.extreme)
         if not learn:
             return
         if counted and (step + 1 - int(st.n_init)) % MEMORY == 0:
@@ -387,7 +499,7 @@ class StreamingDetector:
     >>> X = 10 + np.sin(2 * np.pi * t / 24) + rng.normal(0, 0.1, (3, 600))
     >>> det = StreamingDetector().fit(X[:, :200])
     >>> det.periods_.tolist(), det.nbytes_per_series()
-    ([24, 24, 24], 201.0)
+    ([24, 24, 24], 202.0)
     >>> x = X[:, 200].copy()
     >>> x[1] += 3.0                                  # a spike
     >>> x[2] = np.nan                                # a gap
@@ -443,7 +555,7 @@ class StreamingDetector:
         smoothing = self._smoothing()
         W = to_matrix(X, "X", caller)
         check_real(W.shape[1], "n_warm (X.shape[1])", caller, low=MIN_WARMUP, integer=True)
-        state, reasons, W = start(W, self.period, caller)
+        state, reasons, W = start(W, self.period, caller, smoothing)
         ticker = Ticker(state, smoothing)
         Wt = W.T.copy()
         missing = np.isnan(Wt)
@@ -609,7 +721,7 @@ class StreamingDetector:
         Returns
         -------
         float
-            See :meth:`StreamState.nbytes_per_series`; about ``105 + 4 * max_period``.
+            See :meth:`StreamState.nbytes_per_series`; about ``106 + 4 * max_period``.
 
         Raises
         ------
