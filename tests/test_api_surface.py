@@ -82,6 +82,7 @@ PUBLIC = {
         "incident_id",
         "ingest_fleet",
         "quote_identifier",
+        "store_fleet_results",
     ],
     "seawall.service": [
         "SCOPES",

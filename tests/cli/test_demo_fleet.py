@@ -96,3 +96,37 @@ def test_same_seed_same_incidents(told: tuple[FleetRun, str], tmp_path: Path) ->
     run, _ = told
     again = fleet_story(Console(file=io.StringIO()), tmp_path / "fleet", 0, n_models=60, n_days=20)
     assert again.json.read_text(encoding="utf-8") == run.json.read_text(encoding="utf-8")
+
+
+def test_the_store_opens_in_the_dashboard(told: tuple[FleetRun, str]) -> None:
+    from fastapi.testclient import TestClient
+
+    from seawall.service import ServiceSettings, create_app, issue_token
+    from seawall.storage import Store
+
+    run, text = told
+    assert f"Store:     {run.store}" in text
+    n_series = run.fleet.values.shape[0]
+    with Store(run.store, read_only=True) as store:
+        sizes = store.table_sizes()
+        assert sizes["models"] == len(run.fleet.models)
+        assert sizes["metric_points"] == n_series * 7 * 24  # the last week of every series
+        assert sizes["incidents"] == len(run.incidents)
+        flagged = store.read_anomalies(only_anomalies=True).to_pandas()
+    week = run.flags[:, -7 * 24 :]
+    assert len(flagged) == int(week.sum())
+    app = create_app(ServiceSettings(store=run.store, print_admin_token=False, schedule_seconds=0))
+    with TestClient(app) as client:
+        token = issue_token(app.state.store, "demo", ["read"], ["*"]).token
+        client.post(
+            "/login",
+            content=f"token={token}&next=/",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        page = client.get("/p/default").text
+        assert 'id="health"' in page and 'id="incidents"' in page
+        models = client.get(
+            "/api/v1/projects/default/models", headers={"Authorization": f"Bearer {token}"}
+        ).json()
+        assert models["total"] == len(run.fleet.models)
+        assert models["items"][0]["open_incidents"] >= 1

@@ -13,39 +13,21 @@ from typing import Any
 
 import pytest
 
+from _browser import launched, require_browser
 from seawall.associations import Investigation
 from seawall.audit import AuditResult
 from seawall.reports import write_investigation, write_report
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 #: Where the full-page screenshot goes, for a person to look at.
 SCREENSHOT = Path(os.environ.get("SEAWALL_REPORT_SCREENSHOT", "/tmp/report.png"))
 
-sync_api = pytest.importorskip(
-    "playwright.sync_api",
-    reason="the playwright Python package is not installed (pip install playwright)",
-)
-if not CHROMIUM.exists():
-    pytest.skip(
-        f"{CHROMIUM} is missing; install Debian's chromium package (apt-get install chromium)",
-        allow_module_level=True,
-    )
+sync_api = require_browser()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Any:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+    with launched(sync_api) as b:
         yield b
-        b.close()
 
 
 def _open(browser: Any, html: Path, *, offline: bool = False) -> tuple[Any, dict[str, list[str]]]:

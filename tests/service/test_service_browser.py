@@ -18,12 +18,11 @@ import pytest
 from _server import Server, start_server
 from _service_api import load_monitored_fleet
 
+from _browser import launched, require_browser
 from seawall.service import ServiceSettings, issue_token, open_service_store
 
 pytestmark = pytest.mark.service
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 ARTIFACTS = (
     Path(
         os.environ.get("SEAWALL_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")
@@ -31,15 +30,7 @@ ARTIFACTS = (
     / "dashboard"
 )
 
-sync_api = pytest.importorskip(
-    "playwright.sync_api",
-    reason="the playwright Python package is not installed (pip install playwright)",
-)
-if not CHROMIUM.exists():
-    pytest.skip(
-        f"{CHROMIUM} is missing; install Debian's chromium package (apt-get install chromium)",
-        allow_module_level=True,
-    )
+sync_api = require_browser()
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +52,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, s
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+    with launched(sync_api) as b:
         yield b
-        b.close()
 
 
 def _shot(page: Any, name: str) -> None:

@@ -244,3 +244,19 @@ def test_unknown_routes_and_methods_answer_the_error_shape(shop: Api) -> None:
         "/api/v1/projects", content=b"{", headers={**shop.admin, "content-type": "application/json"}
     )
     assert_error(r, 422)
+
+
+def test_names_with_control_characters_or_slashes_are_refused(shop: Api) -> None:
+    rows = prediction_rows(3)
+    rows[1]["features"] = {"a\x00b": 1}
+    r = shop.client.post(
+        "/api/v1/projects/shop/predictions", json={"rows": rows}, headers=shop.ingest_shop
+    )
+    assert_error(r, 422, "rows[1].features")
+    r = shop.client.post(
+        "/api/v1/projects/shop/models",
+        json={"models": [{"model": "a/b"}]},
+        headers=shop.ingest_shop,
+    )
+    assert_error(r, 422, "models[0].model")
+    assert shop.store.table_sizes()["predictions"] == 0

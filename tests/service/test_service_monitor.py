@@ -156,3 +156,29 @@ def test_run_endpoint_is_for_admins_and_webhooks_are_per_project(api: Api) -> No
         == 204
     )
     assert api.client.get("/api/v1/projects/shop/webhooks", headers=api.admin).json() == []
+
+
+def test_one_projects_failure_does_not_stop_the_others(api: Api, monkeypatch: object) -> None:
+    import seawall.service._monitor_loop as loop_module
+    from seawall.exceptions import DataValidationError
+
+    for project, model in (("shop", "churn"), ("bank", "loans")):
+        api.client.post(
+            f"/api/v1/projects/{project}/models",
+            json={"models": [{"model": model}]},
+            headers=api.admin,
+        )
+        api.store.ingest_predictions(_logs(model, 40, None, 5))
+    real = loop_module.compute_windows
+
+    def broken(store: object, **kwargs: object) -> object:
+        if "loans" in kwargs["models"]:  # type: ignore[operator]
+            raise DataValidationError("the logs of 'loans' are broken")
+        return real(store, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loop_module, "compute_windows", broken)  # type: ignore[attr-defined]
+    loop = MonitorLoop(api.store, ServiceSettings(schedule_seconds=0), ServiceMetrics.create())
+    outcomes = {c.project: c.outcome for c in loop.cycle(START + dt.timedelta(hours=40))}
+    assert outcomes["bank"] == "failed: the logs of 'loans' are broken"
+    assert outcomes["shop"] == "ran"
+    loop.stop()

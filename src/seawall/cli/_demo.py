@@ -289,10 +289,17 @@ def demo_command(out_dir: Path, rows: int, seed: int) -> None:
     with progress_steps(Console(stderr=True), 3) as advance:
         tagging, paths = run_tagging_story(out_dir / "tagging", rows, seed, advance)
     print_investigation_summary(console, tagging, paths.html, paths.json)
-    fleet_story(console, out_dir / "fleet", seed)
+    fleet = fleet_story(console, out_dir / "fleet", seed)
     console.print(
         f"\nDone in {time.perf_counter() - start:.1f} s. Open the reports in a browser; "
         f"re-run an audit with the command in each report's 'Reproduce' section."
+    )
+    console.print(
+        f"To watch the fleet in the dashboard, run\n  seawall serve --store {fleet.store}\n"
+        f"then open http://127.0.0.1:8000/ and log in with the admin token it prints "
+        f"on its first start.",
+        highlight=False,
+        soft_wrap=True,
     )
 
 

@@ -55,6 +55,9 @@ class FleetRun:
         The incidents scored against the planted events.
     json, html : pathlib.Path
         ``incidents.json`` and ``fleet.html``.
+    store : pathlib.Path
+        ``fleet.duckdb``: the models, their last week of series and scores, and
+        the incidents, for ``seawall serve``.
     """
 
     fleet: SimulatedFleet
@@ -65,6 +68,7 @@ class FleetRun:
     score: FleetScore
     json: Path
     html: Path
+    store: Path
 
     @property
     def step(self) -> pd.Timedelta:
@@ -259,6 +263,7 @@ def run_fleet_story(
         score_incidents,
     )
     from seawall.reports._fleet_page import render_fleet_page
+    from seawall.storage import Store, store_fleet_results
 
     advance(f"fleet: simulating {n_models:,} models over {n_days} days")
     fleet = simulate_fleet(n_models, n_days, seed=seed)
@@ -287,13 +292,22 @@ def run_fleet_story(
         ~np.isnan(detection.scores),
         steps_per_day=max(round(per_day), 1),
     )
-    advance("fleet: writing incidents.json and fleet.html")
+    advance("fleet: writing incidents.json, fleet.html and fleet.duckdb")
     out.mkdir(parents=True, exist_ok=True)
     json_path, html_path = out / "incidents.json", out / "fleet.html"
+    store_path = out / "fleet.duckdb"
+    for old in (store_path, store_path.with_name(store_path.name + ".wal")):
+        old.unlink(missing_ok=True)  # a fresh store each run
+    with Store(store_path) as store:
+        store_fleet_results(
+            store, fleet, detection, flags, incidents, last_steps=7 * max(round(per_day), 1)
+        )
     json_path.write_text(
         json.dumps(incidents.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8"
     )
-    run = FleetRun(fleet, detection, level, flags, incidents, score, json_path, html_path)
+    run = FleetRun(
+        fleet, detection, level, flags, incidents, score, json_path, html_path, store_path
+    )
     page = render_fleet_page(
         incidents,
         fleet.values,
@@ -410,7 +424,11 @@ def print_fleet_summary(console: Console, run: FleetRun) -> None:
     for tone, text in truth_lines(run):
         style = styles[tone]
         console.print(f"[{style}]{escape(text)}[/]" if style else escape(text), highlight=False)
-    console.print(f"Incidents: {run.json}\nPage:      {run.html}", highlight=False)
+    console.print(
+        f"Incidents: {run.json}\nPage:      {run.html}\nStore:     {run.store} "
+        f"(the last week of every series, its scores and the incidents)",
+        highlight=False,
+    )
 
 
 def fleet_story(

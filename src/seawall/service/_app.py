@@ -18,6 +18,7 @@ from seawall._version import __version__
 from seawall.service._auth import requires
 from seawall.service._dashboard import install_dashboard
 from seawall.service._errors import ERROR_RESPONSES, install_error_handlers
+from seawall.service._health import refresh_health
 from seawall.service._ingest_models import LabelBatch, MetricBatch, ModelBatch, PredictionBatch
 from seawall.service._limits import BodyLimit
 from seawall.service._monitor_loop import MonitorLoop
@@ -67,10 +68,24 @@ def open_service_store(settings: ServiceSettings) -> tuple[Store, str | None]:
                 ],
             )
         token = ensure_admin_token(store)
+        if _needs_health(store):  # a store scored elsewhere (seawall demo, monitor detect)
+            refresh_health(store)
     except BaseException:
         store.close()
         raise
     return store, token
+
+
+def _needs_health(store: Store) -> bool:
+    cur = store.cursor()
+    try:
+        row = cur.execute(
+            "SELECT (SELECT count(*) FROM service_model_health) = 0 "
+            "AND EXISTS (SELECT 1 FROM anomalies)"
+        ).fetchone()
+    finally:
+        cur.close()
+    return bool(row and row[0])
 
 
 def create_app(settings: ServiceSettings | None = None, *, store: Store | None = None) -> FastAPI:

@@ -18,7 +18,14 @@ __all__ = [
     "PredictionRow",
 ]
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
+"""A name: 1 to 200 characters, no control characters."""
+ModelName = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^/\x00-\x1f\x7f]+$")
+]
+"""A model's name: a name without ``/`` (which separates a series' model and metric)."""
 Scalar = (
     Annotated[float, Field(allow_inf_nan=False)]
     | int
@@ -34,7 +41,7 @@ class _Row(BaseModel):
 class ModelRow(_Row):
     """A model of the project: its name, version and free labels (team, region, source)."""
 
-    model: Name
+    model: ModelName
     version: Annotated[str, Field(max_length=200)] | None = None
     labels: dict[Name, Annotated[str, Field(max_length=1_000)]] = Field(default_factory=dict)
 

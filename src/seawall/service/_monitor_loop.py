@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import httpx
 import pandas as pd
 
-from seawall.exceptions import InsufficientDataError
+from seawall.exceptions import InsufficientDataError, SeawallError
 from seawall.service._alerts import Delivery, deliver_due, enqueue_alerts
 from seawall.service._health import refresh_health
 from seawall.service._projects import PROJECT_OF
@@ -38,7 +38,7 @@ class Cycle:
     """What one cycle did for one project."""
 
     project: str
-    outcome: str  # "ran", "unchanged" (no new data) or "too few windows"
+    outcome: str  # "ran", "unchanged" (no new data), "too few windows" or "failed: why"
     n_models: int = 0
     n_incidents: int = 0
     n_alerts: int = 0
@@ -117,7 +117,12 @@ class MonitorLoop:
             until = pd.Timestamp(now).floor(self.settings.window).to_pydatetime()
             out = []
             for project, models in sorted(self._projects().items()):
-                out.append(self._project_cycle(project, models, until, now))
+                try:
+                    out.append(self._project_cycle(project, models, until, now))
+                except SeawallError as e:  # one project's data must not stop the others
+                    _log.error("monitoring the project %r failed: %s", project, e)
+                    self.metrics.detection_runs.labels(project=project, outcome="failed").inc()
+                    out.append(Cycle(project, f"failed: {e}", len(models)))
             return out
 
     def _project_cycle(

@@ -6,7 +6,8 @@ as Arrow; ingestion is idempotent on the request id; reads come back as
 ``pyarrow.Table``. The library core never imports this package.
 :func:`compute_windows` and :func:`detect_incidents` run the monitoring loop over
 a store (what ``seawall monitor windows`` and ``seawall monitor detect`` do);
-:func:`ingest_fleet` loads a simulated fleet's logs and labels into one.
+:func:`ingest_fleet` loads a simulated fleet's logs and labels into one, and
+:func:`store_fleet_results` a fleet scored in memory (series, scores, incidents).
 
 Examples
 --------
@@ -32,6 +33,7 @@ Examples
 from __future__ import annotations
 
 from seawall.storage._fleet_load import FleetLoad, ingest_fleet
+from seawall.storage._fleet_results import store_fleet_results
 from seawall.storage._incidents import FEEDBACK_ACTIONS, INCIDENT_STATUSES
 from seawall.storage._pipeline import WindowsRun, compute_windows, detect_incidents, incident_id
 from seawall.storage._results import IngestResult
@@ -52,4 +54,5 @@ __all__ = [
     "incident_id",
     "ingest_fleet",
     "quote_identifier",
+    "store_fleet_results",
 ]

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from seawall.exceptions import InsufficientDataError
@@ -104,6 +105,49 @@ def incident_id(start: object, members: Sequence[str]) -> str:
     """
     text = f"{pd.Timestamp(str(start)).isoformat()}|" + "|".join(sorted(map(str, members)))
     return "inc-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+
+
+def scored_frame(
+    keys: npt.NDArray[Any],
+    timestamps: Any,
+    values: npt.NDArray[np.float64],
+    detection: Any,
+    flags: npt.NDArray[np.bool_],
+    rows: npt.NDArray[np.intp],
+    steps: npt.NDArray[np.intp],
+) -> pd.DataFrame:
+    """The rows :meth:`Store.write_anomalies` takes for the steps ``(rows, steps)``."""
+    return pd.DataFrame(
+        {
+            "series": keys[rows],
+            "timestamp": timestamps[steps],
+            "value": values[rows, steps],
+            "score": detection.scores[rows, steps],
+            "is_anomaly": flags[rows, steps],
+            "baseline": detection.baselines[rows, steps],
+            "scale": detection.scales[rows, steps],
+        }
+    )
+
+
+def incident_frame(incidents: Any) -> pd.DataFrame:
+    """The rows :meth:`Store.write_incidents` takes, one per incident, id from its content."""
+    return pd.DataFrame(
+        [
+            {
+                "id": incident_id(i.start, i.members),
+                "start": i.start,
+                "end": i.end,
+                "severity": i.severity,
+                "members": list(i.members),
+                "shared_labels": {k: str(v) for k, v in i.shared.items()},
+                "summary": i.summary,
+                "peak_score": i.peak_score,
+                "n_anomalies": i.n_anomalies,
+            }
+            for i in incidents.incidents
+        ]
+    )
 
 
 def compute_windows(
@@ -342,38 +386,10 @@ def detect_incidents(
     # Every scored step, with its baseline and scale (for plots against the band);
     # a re-run replaces each series' history.
     rows, steps = np.nonzero(np.isfinite(res.scores))
-    store.write_anomalies(
-        pd.DataFrame(
-            {
-                "series": np.asarray(table.keys, dtype=object)[rows],
-                "timestamp": table.timestamps[steps],
-                "value": table.values[rows, steps],
-                "score": res.scores[rows, steps],
-                "is_anomaly": flags[rows, steps],
-                "baseline": res.baselines[rows, steps],
-                "scale": res.scales[rows, steps],
-            }
-        ),
-        replace_series=True,
-    )
+    keys = np.asarray(table.keys, dtype=object)
+    frame = scored_frame(keys, table.timestamps, table.values, res, flags, rows, steps)
+    store.write_anomalies(frame, replace_series=True)
     if incidents.incidents:
-        store.write_incidents(
-            pd.DataFrame(
-                [
-                    {
-                        "id": incident_id(i.start, i.members),
-                        "start": i.start,
-                        "end": i.end,
-                        "severity": i.severity,
-                        "members": list(i.members),
-                        "shared_labels": {k: str(v) for k, v in i.shared.items()},
-                        "summary": i.summary,
-                        "peak_score": i.peak_score,
-                        "n_anomalies": i.n_anomalies,
-                    }
-                    for i in incidents.incidents
-                ]
-            )
-        )
+        store.write_incidents(incident_frame(incidents))
     report(4, 4, "done")
     return incidents
