@@ -94,6 +94,8 @@ PUBLIC = {
         "issue_token",
         "open_service_store",
         "revoke_token",
+        "sign",
+        "verify_signature",
     ],
     "seawall.monitoring": [
         "CategoricalSketch",

@@ -7,10 +7,12 @@ uvicorn. Needs the ``service`` extra (``pip install seawall[service]``).
 - :func:`create_app`: the ASGI app.
 - :func:`issue_token`, :func:`revoke_token`, :func:`authenticate`: API tokens
   (stored as SHA-256 digests, with scopes and projects).
+- :func:`verify_signature` (and :func:`sign`): what a webhook receiver checks.
 """
 
 from __future__ import annotations
 
+from seawall.service._alerts import sign, verify_signature
 from seawall.service._app import create_app, open_service_store
 from seawall.service._settings import ServiceSettings
 from seawall.service._tokens import (
@@ -32,4 +34,6 @@ __all__ = [
     "issue_token",
     "open_service_store",
     "revoke_token",
+    "sign",
+    "verify_signature",
 ]
