@@ -139,3 +139,14 @@ def test_admin_creates_projects_once(api: Api) -> None:
     assert_error(r, 422, "project")
     names = [p["project"] for p in api.client.get("/api/v1/projects", headers=api.admin).json()]
     assert names == ["ads", "bank", "default", "shop"]
+
+
+def test_admin_revokes_a_token_through_the_api(api: Api) -> None:
+    issued = issue_token(api.store, "leaving", ["read"], ["shop"])
+    r = api.client.delete(f"/api/v1/tokens/{issued.principal.token_id}", headers=api.admin)
+    assert r.status_code == 204
+    assert_error(api.client.get("/api/v1/projects", headers=bearer(issued.token)), 401)
+    listed = {t["token_id"]: t for t in api.client.get("/api/v1/tokens", headers=api.admin).json()}
+    assert listed[issued.principal.token_id]["revoked_at"] is not None
+    r = api.client.delete(f"/api/v1/tokens/{issued.principal.token_id}", headers=api.admin)
+    assert_error(r, 404, "no active token")

@@ -46,6 +46,8 @@ def test_pages_need_a_login_with_a_read_token(fleet: Api) -> None:
     assert _login(fleet, _token(fleet.read_shop), "//evil.example/x").headers["location"] == "/"
     home = fleet.client.get("/", follow_redirects=False)
     assert home.headers["location"] == "/p/shop"
+    # The session cookie opens pages, never the API: that needs the bearer header.
+    assert_error(fleet.client.get("/api/v1/projects/shop/models"), 401)
     r = fleet.client.post("/logout", follow_redirects=False)
     assert r.status_code == 303
     fleet.client.cookies.clear()

@@ -27,10 +27,12 @@ def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The principal of the request's token; 401 when there is none or it is not valid."""
+    """The principal of the request's bearer token; 401 when there is none or it is not valid.
+
+    The API reads the ``Authorization`` header only, never the dashboard's cookie, so
+    no page of another site can make a browser act on the API.
+    """
     token = credentials.credentials if credentials is not None else None
-    if token is None:
-        token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise ApiError(
             401,

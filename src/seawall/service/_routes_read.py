@@ -217,8 +217,8 @@ def post_action(
     14-day half-life.
     """
     _incident(request, principal, project, incident_id)
-    note = body.comment if not body.comment else f"{body.comment} ({principal.name})"
-    service_store(request).record_feedback(incident_id, body.action, note=note or principal.name)
+    note = f"{body.comment} ({principal.name})" if body.comment else principal.name
+    service_store(request).record_feedback(incident_id, body.action, note=note)
     return _incident(request, principal, project, incident_id)
 
 
