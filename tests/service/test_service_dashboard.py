@@ -112,7 +112,11 @@ def test_model_page_groups_metrics_and_lists_reports(fleet: Api) -> None:
     token = issue_token(fleet.store, "i", ["ingest"], ["shop"]).token
     fleet.client.post(
         "/api/v1/projects/shop/models/churn/reports",
-        json={"title": "Pre-launch audit", "report": {"passed": True}},
+        json={
+            "title": "Pre-launch audit",
+            "report": {"passed": True},
+            "html": "<!DOCTYPE html><h1>Audit of churn</h1><script>document.title='x'</script>",
+        },
         headers={"Authorization": f"Bearer {token}"},
     )
     _login(fleet, _token(fleet.read_shop))
@@ -120,5 +124,10 @@ def test_model_page_groups_metrics_and_lists_reports(fleet: Api) -> None:
     assert "<h2>Performance</h2>" in page and "<h2>Outputs and volume</h2>" in page
     assert page.count('id="series-') == 2
     link = re.search(r'href="(/p/shop/models/churn/reports/[0-9a-f]+)"', page).group(1)  # type: ignore[union-attr]
-    assert "&#34;passed&#34;: true" in fleet.client.get(link).text
+    view = fleet.client.get(link).text
+    assert "&#34;passed&#34;: true" in view and 'id="report-page"' in view
+    page = fleet.client.get(f"{link}/page")
+    assert page.status_code == 200 and "<h1>Audit of churn</h1>" in page.text
+    assert page.headers["content-security-policy"] == "sandbox allow-scripts"
+    assert_error(fleet.client.get(f"{link.replace('churn', 'fraud')}/page"), 404)
     assert_error(fleet.client.get("/p/shop/models/loans"), 404, "no model 'loans'")

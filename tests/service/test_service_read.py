@@ -136,6 +136,7 @@ def test_audit_reports_attach_to_a_model_version(fleet: Api) -> None:
     report_id = r.json()["report_id"]
     listed = fleet.client.get("/api/v1/projects/shop/models/churn", headers=fleet.read_shop)
     assert [x["report_id"] for x in listed.json()["reports"]] == [report_id]
+    assert listed.json()["reports"][0]["has_html"] is False
     got = fleet.client.get(
         f"/api/v1/projects/shop/models/churn/reports/{report_id}", headers=fleet.read_shop
     ).json()

@@ -416,6 +416,24 @@ def report_page(request: Request, project: str, model: str, report_id: str) -> H
     )
 
 
+@router.get("/p/{project}/models/{model}/reports/{report_id}/page")
+def report_html_page(request: Request, project: str, model: str, report_id: str) -> HTMLResponse:
+    with _viewing(request, project) as (cur, _):
+        html = q.report_html(cur, project, model, report_id)
+    if html is None:
+        raise ApiError(404, f"no report page {report_id!r} of the model {model!r} in {project!r}.")
+    # The page came from a user: it runs sandboxed, in an origin of its own, so its
+    # scripts (plotly) draw the charts but cannot reach the dashboard or its cookie.
+    return HTMLResponse(
+        html,
+        headers={
+            "Content-Security-Policy": "sandbox allow-scripts",
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
 def install_dashboard(app: FastAPI) -> None:
     """Add the dashboard's pages to ``app``, and send logged-out visitors to /login."""
 

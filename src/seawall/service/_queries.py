@@ -29,6 +29,7 @@ __all__ = [
     "models_page",
     "recent_windows",
     "report",
+    "report_html",
     "series_points",
 ]
 
@@ -266,7 +267,8 @@ def model_detail(cur: duckdb.DuckDBPyConnection, project: str, model: str) -> di
     )
     detail["reports"] = _rows(
         cur,
-        "SELECT report_id, version, created_at, title FROM service_reports WHERE model = ? "
+        "SELECT report_id, version, created_at, title, html IS NOT NULL AS has_html "
+        "FROM service_reports WHERE model = ? "
         "ORDER BY created_at DESC",
         [model],
     )
@@ -317,7 +319,8 @@ def report(
         return None
     rows = _rows(
         cur,
-        "SELECT report_id, version, created_at, title, report FROM service_reports "
+        "SELECT report_id, version, created_at, title, report, html IS NOT NULL AS has_html "
+        "FROM service_reports "
         "WHERE report_id = ? AND model = ?",
         [report_id, model],
     )
@@ -327,3 +330,15 @@ def report(
     found["report"] = json.loads(found["report"])
     found["model"] = model
     return found
+
+
+def report_html(
+    cur: duckdb.DuckDBPyConnection, project: str, model: str, report_id: str
+) -> str | None:
+    """The page of an audit report of a model of the project, or ``None``."""
+    if not model_in_project(cur, project, model):
+        return None
+    row = cur.execute(
+        "SELECT html FROM service_reports WHERE report_id = ? AND model = ?", [report_id, model]
+    ).fetchone()
+    return None if row is None or row[0] is None else str(row[0])

@@ -71,12 +71,13 @@ class SeriesSummary(BaseModel):
 
 
 class ReportInfo(BaseModel):
-    """An audit report attached to a model version."""
+    """An audit report attached to a model version (``has_html``: with its page)."""
 
     report_id: str
     version: str | None
     created_at: dt.datetime
     title: str
+    has_html: bool = False
 
 
 class ModelDetail(BaseModel):
@@ -150,12 +151,17 @@ class NewAction(BaseModel):
 
 
 class NewReport(BaseModel):
-    """An audit report to attach to a model version (``seawall audit --json``'s output)."""
+    """An audit report to attach to a model version.
+
+    ``report`` is the JSON ``seawall audit --json`` writes; ``html``, optional, the
+    page it writes (``report.html``), which the dashboard then shows as it is.
+    """
 
     model_config = ConfigDict(extra="forbid")
     version: Annotated[str, Field(max_length=200)] | None = None
     title: Annotated[str, Field(min_length=1, max_length=500)] = "Fairness audit"
     report: dict[str, Any]
+    html: str | None = None
 
 
 class ReportOut(ReportInfo):

@@ -241,6 +241,7 @@ def post_report(
         version=body.version,
         created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
         title=body.title,
+        has_html=body.html is not None,
     )
     row = [info.report_id, model, info.version, info.created_at, info.title]
     with (
@@ -248,7 +249,8 @@ def post_report(
         service_store(request).transaction("storing a report") as cur,
     ):
         cur.execute(
-            "INSERT INTO service_reports VALUES (?, ?, ?, ?, ?, ?)", [*row, json.dumps(body.report)]
+            "INSERT INTO service_reports VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [*row, json.dumps(body.report), body.html],
         )
     return info
 

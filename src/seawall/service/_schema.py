@@ -49,7 +49,8 @@ SERVICE_DDL = (
         version VARCHAR,
         created_at TIMESTAMP NOT NULL,
         title VARCHAR NOT NULL,
-        report JSON NOT NULL
+        report JSON NOT NULL,
+        html VARCHAR
     )""",
 )
 """``CREATE TABLE IF NOT EXISTS`` statements: running them again changes nothing."""
