@@ -43,7 +43,8 @@ def test_pages_need_a_login_with_a_read_token(fleet: Api) -> None:
     cookie = r.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
     # An off-site next is not followed.
-    assert _login(fleet, _token(fleet.read_shop), "//evil.example/x").headers["location"] == "/"
+    for off_site in ("//evil.example/x", "/%5Cevil.example", "https://evil.example/"):
+        assert _login(fleet, _token(fleet.read_shop), off_site).headers["location"] == "/"
     home = fleet.client.get("/", follow_redirects=False)
     assert home.headers["location"] == "/p/shop"
     # The session cookie opens pages, never the API: that needs the bearer header.

@@ -125,6 +125,13 @@ def test_cycle_windows_incidents_and_one_signed_alert_per_incident(api: Api) -> 
     ids = [json.loads(r.content)["incident"]["id"] for r in receiver.requests]
     assert len(ids) - len(set(ids)) == 1  # only the retry repeats an incident
     loop.stop()
+    # A restart finds every closed window computed and scored: it redoes nothing.
+    restarted = MonitorLoop(api.store, ServiceSettings(schedule_seconds=0), metrics)
+    assert {c.project: c.outcome for c in restarted.cycle(later)}["shop"] == "unchanged"
+    api.store.ingest_predictions(_logs("fraud", 53, None, 4).iloc[-60:])  # hour 52
+    after = later + dt.timedelta(hours=3)
+    assert {c.project: c.outcome for c in restarted.cycle(after)}["shop"] == "ran"
+    restarted.stop()
 
 
 def test_run_endpoint_is_for_admins_and_webhooks_are_per_project(api: Api) -> None:

@@ -143,9 +143,12 @@ def _viewing(
 
 def _safe_next(value: str) -> str:
     parts = urlsplit(value)
+    # A path on this site only: not "//host", nor "/\\host" (which browsers read alike).
     if (
         value.startswith("/")
         and not value.startswith("//")
+        and "\\" not in value
+        and value.isprintable()
         and not parts.scheme
         and not parts.netloc
     ):

@@ -110,6 +110,27 @@ class MonitorLoop:
             cur.close()
         return (until, *(row or ()))
 
+    def _up_to_date(self, models: list[str], until: dt.datetime) -> bool:
+        """Whether every closed window is computed and every stored point is scored."""
+        cur = self.store.cursor()
+        try:
+            row = cur.execute(
+                "SELECT (SELECT max(time) FROM predictions WHERE list_contains(?, model) "
+                "AND time < ?), (SELECT max(window_start) FROM metric_points "
+                "WHERE list_contains(?, model)), (SELECT max(timestamp) FROM anomalies "
+                "WHERE list_contains(?, split_part(series, '/', 1)))",
+                [models, until, models, models],
+            ).fetchone()
+        finally:
+            cur.close()
+        newest_log, newest_point, newest_scored = row if row is not None else (None, None, None)
+        if newest_point is None or newest_scored is None or newest_scored < newest_point:
+            return False
+        if newest_log is None:
+            return True
+        newest_window = pd.Timestamp(newest_log).floor(self.settings.window).to_pydatetime()
+        return bool(newest_window <= newest_point)
+
     def cycle(self, now: dt.datetime | None = None) -> list[Cycle]:
         """Run one cycle for every project whose data changed; returns what each did."""
         with self._lock:
@@ -130,6 +151,11 @@ class MonitorLoop:
     ) -> Cycle:
         before = self._fingerprint(models, until)
         if self._fingerprints.get(project) == before:
+            return Cycle(project, "unchanged", len(models))
+        if project not in self._fingerprints and self._up_to_date(models, until):
+            # First cycle of this process on a store whose scores are current (a
+            # restart, or a store scored elsewhere such as the demo's): nothing to redo.
+            self._fingerprints[project] = before
             return Cycle(project, "unchanged", len(models))
         start = time.perf_counter()
         compute_windows(self.store, every=self.settings.window, models=models, until=until)
