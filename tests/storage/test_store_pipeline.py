@@ -198,3 +198,49 @@ def ratio_bounds(x: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     centre = (phat + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(phat * (1 - phat) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return centre - half, centre + half
+
+
+def test_an_incident_that_grows_keeps_its_id_and_status() -> None:
+    rng = np.random.default_rng(7)
+    n = 220
+    times = pd.date_range("2024-01-01", periods=n, freq="h")
+    volume = 100 + rng.normal(0, 1, n)
+    volume[180:] -= 20  # a drop that lasts
+    latency = 50 + rng.normal(0, 1, n)
+    latency[192:] += 15  # the same model's latency follows twelve hours later
+
+    def points(upto: int) -> pd.DataFrame:
+        return pd.concat(
+            pd.DataFrame({"model": "m", "metric": metric, "window_start": times[:upto],
+                          "value": values[:upto]})
+            for metric, values in (("volume", volume), ("latency", latency))
+        )  # fmt: skip
+
+    with Store() as store:
+        store.write_metric_points(points(190))
+        (first,) = detect_incidents(store).incidents
+        assert first.members == ("m/volume",)
+        (stored_id,) = store.read_incidents().column("id").to_pylist()
+        store.record_feedback(stored_id, "acknowledge", note="on it")
+        # Nothing happened at step 100: an open incident there is not shown by the
+        # data (dropped by the next run), an acknowledged one is history (kept).
+        quiet = times[100]
+        store.write_incidents(
+            pd.DataFrame(
+                {
+                    "id": ["inc-stale-open", "inc-stale-acked"],
+                    "start": [quiet, quiet],
+                    "end": [quiet, quiet],
+                    "members": [["m/volume"], ["m/volume"]],
+                    "status": ["open", "acknowledged"],
+                }
+            )
+        )
+        store.write_metric_points(points(200))
+        (grown,) = detect_incidents(store).incidents
+        rows = store.read_incidents().to_pandas().set_index("id")
+    assert set(grown.members) == {"m/latency", "m/volume"} and grown.start == first.start
+    assert incident_id(grown.start, grown.members) != stored_id  # the content hash moved
+    assert set(rows.index) == {stored_id, "inc-stale-acked"}
+    assert rows.loc[stored_id, "status"] == "acknowledged"
+    assert sorted(rows.loc[stored_id, "members"]) == ["m/latency", "m/volume"]

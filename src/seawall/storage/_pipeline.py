@@ -130,6 +130,67 @@ def scored_frame(
     )
 
 
+def carry_incident_ids(
+    store: Store, frame: pd.DataFrame, series: Sequence[str], since: object
+) -> tuple[pd.DataFrame, list[str]]:
+    """Give each new incident the id of the stored incident it continues.
+
+    A rerun on more data finds an ongoing incident again with more members or a
+    later end, so its content hash changes; the incident is the same one. A new
+    incident continues a stored one when they share a member and their spans
+    overlap: it takes the stored id (so the status people gave it, and the one
+    notification sent for it, stay with it). The most severe new incident claims
+    first, and each stored incident is continued at most once.
+
+    Parameters
+    ----------
+    store : Store
+    frame : pandas.DataFrame
+        The new incidents (:func:`incident_frame`), most severe first.
+    series : sequence of str
+        The series just scored.
+    since : datetime-like
+        The first step just scored.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        ``frame`` with continued incidents' ids replaced.
+    stale : list of str
+        Open stored incidents of these series, within the scored span, that no
+        new incident continues: the data no longer shows them. (Incidents people
+        acknowledged, resolved or marked are kept as history.)
+    """
+    stored = store.read_incidents().to_pandas()
+    if stored.empty:
+        return frame, []
+    keys = set(map(str, series))
+    stored = stored[stored["members"].map(lambda m: bool(keys.intersection(m)))]
+    stored = stored.assign(end=stored["end"].fillna(stored["start"]))
+    ids = [str(x) for x in frame["id"]] if len(frame) else []
+    starts = list(frame["start"]) if len(frame) else []
+    ends = list(frame["end"]) if len(frame) else []
+    members_of = [set(map(str, m)) for m in frame["members"]] if len(frame) else []
+    taken: set[str] = set()
+    for i, (start, end, members) in enumerate(zip(starts, ends, members_of, strict=True)):
+        end = start if pd.isna(end) else end
+        near = stored[(stored["start"] <= end) & (stored["end"] >= start)]
+        near = near[~near["id"].isin(taken)].sort_values(["start", "id"])
+        for old_id, old_members in zip(near["id"], near["members"], strict=True):
+            if members.intersection(map(str, old_members)):
+                taken.add(str(old_id))
+                ids[i] = str(old_id)
+                break
+    frame = frame.assign(id=ids) if len(frame) else frame
+    fresh = set(frame["id"]) if len(frame) else set()
+    gone = stored[
+        (stored["status"] == "open")
+        & (stored["start"] >= pd.Timestamp(str(since)))
+        & ~stored["id"].isin(fresh)
+    ]
+    return frame, gone["id"].astype(str).tolist()
+
+
 def incident_frame(incidents: Any) -> pd.DataFrame:
     """The rows :meth:`Store.write_incidents` takes, one per incident, id from its content."""
     return pd.DataFrame(
@@ -286,7 +347,9 @@ def detect_incidents(
     Returns
     -------
     seawall.monitoring.Incidents
-        The incidents, ranked.
+        The incidents, ranked. Stored, each continues the stored incident it
+        overlaps (:func:`carry_incident_ids`: same id, so the same status), and
+        open stored incidents the new run no longer shows are dropped.
 
     Raises
     ------
@@ -389,7 +452,12 @@ def detect_incidents(
     keys = np.asarray(table.keys, dtype=object)
     frame = scored_frame(keys, table.timestamps, table.values, res, flags, rows, steps)
     store.write_anomalies(frame, replace_series=True)
-    if incidents.incidents:
-        store.write_incidents(incident_frame(incidents))
+    frame = incident_frame(incidents)
+    frame, stale = carry_incident_ids(store, frame, list(table.keys), table.timestamps[0])
+    if stale:
+        with store.transaction("removing incidents the data no longer shows") as cur:
+            cur.execute("DELETE FROM incidents WHERE list_contains(?, id)", [stale])
+    if len(frame):
+        store.write_incidents(frame)
     report(4, 4, "done")
     return incidents
