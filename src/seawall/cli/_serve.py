@@ -45,7 +45,7 @@ def serve_command(store_path: Path | None, host: str | None, port: int | None) -
 
     \b
     Example:
-      seawall serve --store seawall-demo/fleet.duckdb
+      seawall serve --store seawall-demo/fleet/fleet.duckdb
     """
     import os
 
