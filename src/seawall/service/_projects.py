@@ -9,7 +9,13 @@ import pyarrow as pa
 from seawall.service._errors import ApiError
 from seawall.storage import Store
 
-__all__ = ["DEFAULT_PROJECT", "PROJECT_OF", "check_batch_models", "project_models"]
+__all__ = [
+    "DEFAULT_PROJECT",
+    "PROJECT_OF",
+    "check_batch_models",
+    "check_names_free",
+    "project_models",
+]
 
 DEFAULT_PROJECT = "default"
 """The project of models stored without one (by ``seawall monitor ingest``, say)."""
@@ -62,3 +68,29 @@ def check_batch_models(store: Store, project: str, table: pa.Table, where: str) 
                 f"first with POST /api/v1/projects/{project}/models. Nothing was stored.",
                 details=[{"loc": f"rows[{i}].model", "message": "not a model of this project"}],
             )
+
+
+def check_names_free(store: Store, project: str, table: pa.Table, where: str) -> None:
+    """409 when a model of the batch is registered in another project.
+
+    Parameters are those of :func:`check_batch_models`; rows are named
+    ``models[i]`` (the JSON body of a registration).
+    """
+    names = [str(v) for v in table.column("model").to_pylist()]
+    cur = store.cursor()
+    try:
+        taken = cur.execute(
+            f"SELECT m.model FROM models m WHERE list_contains(?, m.model) AND {PROJECT_OF} <> ?",
+            [names, project],
+        ).fetchall()
+    finally:
+        cur.close()
+    if taken:
+        name = str(taken[0][0])
+        i = names.index(name)
+        raise ApiError(
+            409,
+            f"models[{i}].model: the name {name!r} is taken by a model of another "
+            f"project; choose another name. Nothing was stored.",
+            details=[{"loc": f"models[{i}].model", "message": "name taken"}],
+        )

@@ -29,7 +29,7 @@ from seawall.service._bodies import (
 )
 from seawall.service._errors import ApiError
 from seawall.service._ingest_models import LabelBatch, MetricBatch, ModelBatch, PredictionBatch
-from seawall.service._projects import PROJECT_OF, check_batch_models
+from seawall.service._projects import check_batch_models, check_names_free
 from seawall.service._state import service_metrics, service_settings, service_store
 from seawall.service._tokens import Principal
 from seawall.storage import IngestResult, Store
@@ -68,45 +68,27 @@ async def post_models(
     A row's labels are set and the model's other labels stay. A model name used by
     another project is refused (409).
     """
-    await run_in_threadpool(project_access, request, principal, project)
-    batch = await read_batch(request, ModelBatch, service_settings(request).max_json_rows)
-    if not isinstance(batch, ModelBatch):
-        raise ApiError(415, "models are registered with a JSON body (application/json).")
-    store = service_store(request)
-    rows = batch.models
-    table = pa.table(
-        {
-            "model": [r.model for r in rows],
-            "version": [r.version for r in rows],
-            "project": [project] * len(rows),
-            "labels": pa.array(
-                [list(r.labels.items()) for r in rows], pa.map_(pa.string(), pa.string())
-            ),
-        }
-    )
 
-    def write() -> Any:
-        cur = store.cursor()
-        try:
-            taken = cur.execute(
-                f"SELECT m.model FROM models m WHERE list_contains(?, m.model) "
-                f"AND {PROJECT_OF} <> ?",
-                [[r.model for r in rows], project],
-            ).fetchall()
-        finally:
-            cur.close()
-        if taken:
-            name = str(taken[0][0])
-            i = next(i for i, r in enumerate(rows) if r.model == name)
-            raise ApiError(
-                409,
-                f"models[{i}].model: the name {name!r} is taken by a model of another "
-                f"project; choose another name. Nothing was stored.",
-                details=[{"loc": f"models[{i}].model", "message": "name taken"}],
-            )
+    def to_table(batch: ModelBatch) -> tuple[pa.Table, list[str]]:
+        rows = batch.models
+        table = pa.table(
+            {
+                "model": [r.model for r in rows],
+                "version": [r.version for r in rows],
+                "project": [project] * len(rows),
+                "labels": pa.array(
+                    [list(r.labels.items()) for r in rows], pa.map_(pa.string(), pa.string())
+                ),
+            }
+        )
+        return table, []
+
+    def write(store: Store, table: pa.Table, _: list[str]) -> IngestResult:
         return store.register_models(table, labels_col="labels")
 
-    return await run_in_threadpool(write)
+    return await _ingest_batch(
+        request, project, principal, ModelBatch, to_table, write, check=check_names_free
+    )
 
 
 async def _ingest_batch(
@@ -118,11 +100,13 @@ async def _ingest_batch(
     write: Callable[[Store, pa.Table, list[str]], IngestResult],
     *,
     table_extra: list[str] | None = None,
+    check: Callable[[Store, str, pa.Table, str], None] = check_batch_models,
 ) -> IngestResult:
     """Check the project, read and validate the body, then write it in one transaction.
 
     ``table_extra`` is passed to ``write`` for Arrow/Parquet bodies; ``None`` means
-    the endpoint takes JSON only.
+    the endpoint takes JSON only. ``check`` vets the batch's models before the
+    write (by default: every model is one of the project's).
     """
     await run_in_threadpool(project_access, request, principal, project)
     metrics = service_metrics(request)
@@ -138,7 +122,7 @@ async def _ingest_batch(
         store = service_store(request)
 
         def run() -> IngestResult:
-            check_batch_models(store, project, table, where)
+            check(store, project, table, where)
             return write(store, table, extra)
 
         result = await run_in_threadpool(run)
