@@ -264,7 +264,7 @@ def _overview(
         grid = q.health_grid(cur, [m["model"] for m in models], windows)
         open_total, incidents = q.incidents_page(cur, project, status="open", limit=20)
         by_label = {k: q.counts_by_label(cur, project, k, since) for k in _label_keys(cur, project)}
-        all_models, _ = q.models_page(cur, project, limit=1)
+        all_models = total if not (labels or search) else q.model_count(cur, project)
     base = {"search": search, "label": label, "recent": recent}
 
     def url(at: int) -> str:

@@ -24,6 +24,7 @@ __all__ = [
     "health_grid",
     "incident_detail",
     "incidents_page",
+    "model_count",
     "model_detail",
     "model_in_project",
     "models_page",
@@ -218,6 +219,12 @@ def incident_detail(
         [incident_id],
     )
     return incident
+
+
+def model_count(cur: duckdb.DuckDBPyConnection, project: str) -> int:
+    """How many models the project has."""
+    row = cur.execute(f"SELECT count(*) FROM models m WHERE {PROJECT_OF} = ?", [project]).fetchone()
+    return 0 if row is None else int(row[0])
 
 
 def model_in_project(cur: duckdb.DuckDBPyConnection, project: str, model: str) -> bool:
