@@ -387,6 +387,39 @@ def disparity_chart(metrics: GroupMetrics, grouping: str) -> Any:
     return fig
 
 
+def time_layout(fig: Any, height: int, *, top: int, legend: str) -> None:
+    """The layout of a chart over time, shared by the fleet page and the dashboard.
+
+    The report font, a horizontal legend at the top, light grid lines.
+
+    Parameters
+    ----------
+    fig : plotly.graph_objects.Figure
+        The chart, changed in place.
+    height, top : int
+        The height and the top margin in pixels.
+    legend : {"left", "right"}
+        Where the legend sits.
+    """
+    fig.update_layout(
+        template="simple_white",
+        height=height,
+        margin={"l": 10, "r": 20, "t": top, "b": 40},
+        font={"family": _FONT, "size": 12, "color": "#1f2933"},
+        legend={
+            "orientation": "h",
+            "yref": "container",
+            "y": 1.0,
+            "yanchor": "top",
+            "x": 1.0 if legend == "right" else 0.0,
+            "xanchor": legend,
+        },
+        hoverlabel={"bgcolor": "white", "font": {"family": _FONT}},
+    )
+    fig.update_xaxes(showgrid=True, gridcolor="#eef1f4")
+    fig.update_yaxes(showgrid=True, gridcolor="#eef1f4")
+
+
 def figure_html(fig: Any, div_id: str) -> str:
     """The HTML of one chart, without plotly.js (the report embeds it once).
 

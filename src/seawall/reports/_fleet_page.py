@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from seawall._validation import param_error
 from seawall._version import __version__
-from seawall.reports._charts import _FONT, _text, figure_html
+from seawall.reports._charts import _FONT, _text, figure_html, time_layout
 from seawall.reports._html import _environment, _plotly_js
 
 if TYPE_CHECKING:
@@ -238,23 +238,7 @@ def _chart(
         row="all",
         col=1,
     )
-    fig.update_layout(
-        template="simple_white",
-        height=90 + 150 * len(members),
-        margin={"l": 10, "r": 20, "t": 60, "b": 40},
-        font={"family": _FONT, "size": 12, "color": "#1f2933"},
-        legend={
-            "orientation": "h",
-            "yref": "container",
-            "y": 1.0,
-            "yanchor": "top",
-            "x": 0.0,
-            "xanchor": "left",
-        },
-        hoverlabel={"bgcolor": "white", "font": {"family": _FONT}},
-    )
-    fig.update_xaxes(showgrid=True, gridcolor="#eef1f4")
-    fig.update_yaxes(showgrid=True, gridcolor="#eef1f4")
+    time_layout(fig, 90 + 150 * len(members), top=60, legend="left")
     for ann in fig.layout.annotations:
         ann.font = {"size": 12, "family": _FONT}
     return figure_html(fig, f"incident-{k + 1}")

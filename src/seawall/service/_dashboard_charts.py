@@ -9,7 +9,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from seawall.reports._charts import _FONT, _text, figure_html
+from seawall.reports._charts import _text, figure_html, time_layout
 
 __all__ = ["health_heatmap", "series_chart", "surprise"]
 
@@ -31,26 +31,6 @@ def surprise(score: float | None) -> float | None:
     if score is None or not math.isfinite(score):
         return None
     return round(min(-math.log10(max(1.0 - score, 10**-_MAX_SURPRISE)), _MAX_SURPRISE), 6)
-
-
-def _layout(fig: Any, height: int) -> None:
-    fig.update_layout(
-        template="simple_white",
-        height=height,
-        margin={"l": 10, "r": 20, "t": 36, "b": 40},
-        font={"family": _FONT, "size": 12, "color": "#1f2933"},
-        legend={
-            "orientation": "h",
-            "yref": "container",
-            "y": 1.0,
-            "yanchor": "top",
-            "x": 1.0,
-            "xanchor": "right",
-        },
-        hoverlabel={"bgcolor": "white", "font": {"family": _FONT}},
-    )
-    fig.update_xaxes(showgrid=True, gridcolor="#eef1f4")
-    fig.update_yaxes(showgrid=True, gridcolor="#eef1f4")
 
 
 def health_heatmap(
@@ -99,7 +79,7 @@ def health_heatmap(
             ygap=1,
         )
     )
-    _layout(fig, 120 + 22 * max(len(models), 1))
+    time_layout(fig, 120 + 22 * max(len(models), 1), top=36, legend="right")
     fig.update_yaxes(autorange="reversed", showgrid=False)
     fig.update_xaxes(showgrid=False)
     return Markup(figure_html(fig, div_id))  # noqa: S704 - built by plotly; data labels escaped
@@ -199,6 +179,6 @@ def series_chart(
             line_width=0,
             layer="below",
         )
-    _layout(fig, height)
+    time_layout(fig, height, top=36, legend="right")
     fig.update_layout(title={"text": _text(title), "x": 0.0, "font": {"size": 13}})
     return Markup(figure_html(fig, div_id))  # noqa: S704 - built by plotly; data labels escaped
