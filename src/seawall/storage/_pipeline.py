@@ -167,12 +167,12 @@ def carry_incident_ids(
     keys = set(map(str, series))
     stored = stored[stored["members"].map(lambda m: bool(keys.intersection(m)))]
     stored = stored.assign(end=stored["end"].fillna(stored["start"]))
-    ids = [str(x) for x in frame["id"]] if len(frame) else []
-    starts = list(frame["start"]) if len(frame) else []
-    ends = list(frame["end"]) if len(frame) else []
-    members_of = [set(map(str, m)) for m in frame["members"]] if len(frame) else []
+    ids = [str(x) for x in frame["id"]]
+    members_of = [set(map(str, m)) for m in frame["members"]]
     taken: set[str] = set()
-    for i, (start, end, members) in enumerate(zip(starts, ends, members_of, strict=True)):
+    for i, (start, end, members) in enumerate(
+        zip(frame["start"], frame["end"], members_of, strict=True)
+    ):
         end = start if pd.isna(end) else end
         near = stored[(stored["start"] <= end) & (stored["end"] >= start)]
         near = near[~near["id"].isin(taken)].sort_values(["start", "id"])
@@ -181,18 +181,26 @@ def carry_incident_ids(
                 taken.add(str(old_id))
                 ids[i] = str(old_id)
                 break
-    frame = frame.assign(id=ids) if len(frame) else frame
-    fresh = set(frame["id"]) if len(frame) else set()
+    frame = frame.assign(id=ids)
     gone = stored[
         (stored["status"] == "open")
         & (stored["start"] >= pd.Timestamp(str(since)))
-        & ~stored["id"].isin(fresh)
+        & ~stored["id"].isin(ids)
     ]
     return frame, gone["id"].astype(str).tolist()
 
 
+_INCIDENT_COLUMNS = (
+    "id", "start", "end", "severity", "members", "shared_labels", "summary",
+    "peak_score", "n_anomalies",
+)  # fmt: skip
+
+
 def incident_frame(incidents: Any) -> pd.DataFrame:
-    """The rows :meth:`Store.write_incidents` takes, one per incident, id from its content."""
+    """The rows :meth:`Store.write_incidents` takes, one per incident, id from its content.
+
+    The columns are there even when there is no incident.
+    """
     return pd.DataFrame(
         [
             {
@@ -207,7 +215,8 @@ def incident_frame(incidents: Any) -> pd.DataFrame:
                 "n_anomalies": i.n_anomalies,
             }
             for i in incidents.incidents
-        ]
+        ],
+        columns=list(_INCIDENT_COLUMNS),
     )
 
 
