@@ -54,6 +54,17 @@ PUBLIC = {
         "gate_names",
         "parse_gate",
     ],
+    "seawall.distributed": [
+        "FleetDetection",
+        "StreamTick",
+        "audit",
+        "connect",
+        "detect_fleet",
+        "fit_stream",
+        "group_metrics",
+        "parquet_files",
+        "tick_stream",
+    ],
     "seawall.evaluation": [
         "NAB_PROFILES",
         "NabBenchmark",
@@ -171,6 +182,7 @@ PUBLIC = {
     ],
     "seawall.datasets": [
         "FleetEvent",
+        "PartitionedData",
         "PlantedData",
         "PlantedEffect",
         "PlantedTags",
@@ -182,6 +194,8 @@ PUBLIC = {
         "make_slices",
         "make_tagging",
         "simulate_fleet",
+        "write_audit_parquet",
+        "write_fleet_parquet",
     ],
     "seawall.reports": [
         "ReportPaths",
@@ -225,3 +239,24 @@ def test_core_does_not_import_the_edges() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_nothing_imports_dask_unless_asked() -> None:
+    """Dask is imported by ``seawall.distributed`` only, and the CLI without --scheduler."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, seawall, seawall.metrics, seawall.audit, seawall.monitoring,"
+        " seawall.datasets, seawall.associations, seawall.storage, seawall.cli;"
+        "from seawall.cli import main;"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')"
+        " or m.startswith('seawall.distributed')];"
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+    code = "import sys, seawall.distributed; print('distributed' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # The package itself imports Dask lazily too: only connecting does.
+    assert out.stdout.strip() == "False"

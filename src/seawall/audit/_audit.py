@@ -23,7 +23,7 @@ from seawall._validation import (
 from seawall.audit._associations import AuditAssociations, choose_context, run_associations
 from seawall.audit._findings import describe_findings, four_fifths
 from seawall.audit._fingerprint import data_fingerprint, environment_versions
-from seawall.audit._gates import Gate, evaluate_gates, parse_gate
+from seawall.audit._gates import Gate, GateResult, evaluate_gates, parse_gate
 from seawall.audit._mitigation import AuditMitigation, run_mitigation
 from seawall.audit._result import AuditParameters, AuditResult
 from seawall.exceptions import DataValidationError, InvalidParameterError
@@ -36,7 +36,7 @@ from seawall.metrics import (
     regression_metrics,
 )
 
-__all__ = ["audit", "gate_names"]
+__all__ = ["audit", "check_gates", "gate_names", "label_codes"]
 
 
 def gate_names(task: str, with_score: bool) -> list[str]:
@@ -95,7 +95,14 @@ def _check_columns(frame: pd.DataFrame, wanted: Mapping[str, str]) -> None:
             )
 
 
-def _labels(values: pd.Series, name: str, positive_label: str | None) -> np.ndarray[Any, Any]:
+def label_codes(
+    values: pd.Series, name: str, positive_label: str | None, *, require_positive: bool = True
+) -> np.ndarray[Any, Any]:
+    """The label column as 0/1: binary values, or ``positive_label`` against the rest.
+
+    ``require_positive=False`` skips the check that ``positive_label`` occurs
+    (one partition of a larger table may lack it; the caller checks the total).
+    """
     if positive_label is None:
         return to_binary(values, f"the label column {name!r}")
     missing = values.isna()
@@ -106,13 +113,50 @@ def _labels(values: pd.Series, name: str, positive_label: str | None) -> np.ndar
             f"row {first}; drop or fill those rows first."
         )
     text = values.astype(str).str.strip()
-    if not (text == positive_label).any():
+    if require_positive and not (text == positive_label).any():
         seen = sorted(text.unique().tolist())[:10]
         raise DataValidationError(
             f"positive_label={positive_label!r} does not occur in the label column {name!r}; "
             f"its values are {seen}."
         )
     return (text == positive_label).to_numpy().astype(np.int8)
+
+
+def check_gates(
+    parsed: Sequence[Gate],
+    metrics: GroupMetrics,
+    run: Callable[[float, int], GroupMetrics],
+    level: float,
+    n_bootstrap: int,
+) -> tuple[GateResult, ...]:
+    """Judge the gates on the worst-case gaps at a Bonferroni-corrected level.
+
+    Parameters
+    ----------
+    parsed : sequence of Gate
+        The gates.
+    metrics : GroupMetrics
+        The metrics at ``level``.
+    run : callable
+        ``run(level, n_bootstrap)`` recomputes the metrics at another level.
+    level : float
+        The audit's confidence level.
+    n_bootstrap : int
+        Bootstrap replicates, drawn again only for gates on score metrics.
+
+    Returns
+    -------
+    tuple of GateResult
+        One per gate.
+    """
+    n_checks = len(parsed) * len({g for g in metrics.summary.grouping})
+    corrected = metrics
+    if n_checks > 1:
+        needs_boot = any(
+            g.name in {"auc_difference", "brier_difference", "ece_difference"} for g in parsed
+        )
+        corrected = run(1.0 - (1.0 - level) / n_checks, n_bootstrap if needs_boot else 0)
+    return evaluate_gates(parsed, corrected)
 
 
 def audit(
@@ -300,7 +344,7 @@ def audit(
         y_true = to_float(frame[label], f"the label column {label!r}")
         y_pred = to_float(frame[prediction], f"the prediction column {prediction!r}")
     else:
-        y_true = _labels(frame[label], label, positive_label)
+        y_true = label_codes(frame[label], label, positive_label)
         y_pred = to_binary(frame[prediction], f"the prediction column {prediction!r}")
 
     def run(at_level: float, boot: int) -> GroupMetrics:
@@ -320,14 +364,7 @@ def audit(
     gate_results: tuple[Any, ...] = ()
     if parsed:
         step("checking gates")
-        n_checks = len(parsed) * len({g for g in metrics.summary.grouping})
-        corrected = metrics
-        if n_checks > 1:
-            needs_boot = any(
-                g.name in {"auc_difference", "brier_difference", "ece_difference"} for g in parsed
-            )
-            corrected = run(1.0 - (1.0 - level) / n_checks, n_boot if needs_boot else 0)
-        gate_results = evaluate_gates(parsed, corrected)
+        gate_results = check_gates(parsed, metrics, run, level, n_boot)
     used = [label, prediction, *([score] if score else []), *sens]
     section: AuditAssociations | None = None
     if associations:

@@ -10,7 +10,8 @@ from rich.console import Console
 from seawall._io import read_table
 from seawall.audit import audit as run_audit
 from seawall.cli._errors import UserError, reports_errors
-from seawall.cli._render import print_audit_summary, progress_steps
+from seawall.cli._render import print_audit_summary, progress_counter, progress_steps
+from seawall.cli._scheduler import check_local_only, scheduler_options
 
 __all__ = ["audit_command"]
 
@@ -128,6 +129,7 @@ def _parse_reference(values: tuple[str, ...]) -> dict[str, str]:
     type=click.Path(path_type=Path),
     help="Directory for report.html and audit.json.",
 )
+@scheduler_options
 @reports_errors
 def audit_command(
     data: Path,
@@ -148,6 +150,8 @@ def audit_command(
     association_depth: int,
     mitigation: bool,
     out_dir: Path,
+    scheduler: str | None,
+    workers: int | None,
 ) -> None:
     """Audit a model's decisions in DATA (CSV or Parquet) for group fairness.
 
@@ -161,6 +165,10 @@ def audit_command(
     on the other half. Exits 1 when a
     --fail-on gate fails, 2 on bad input, 0 otherwise.
 
+    With --scheduler, DATA is a directory or glob of Parquet partitions and the
+    group metrics are counted on a Dask cluster (one task per file), exactly as
+    in memory; score metrics, associations and mitigation are not run there.
+
     \b
     Example:
       seawall audit preds.csv --label y --prediction approved \\
@@ -170,6 +178,38 @@ def audit_command(
 
     reference = _parse_reference(references)
     console = Console(stderr=True)
+    if scheduler is not None:
+        if score is not None or task == "regression":
+            raise UserError(
+                "--scheduler audits classification decisions from count tables; score "
+                "metrics (--score) and regression (--task regression) need the rows together. "
+                "Drop those options, or audit a sample without --scheduler."
+            )
+        from seawall.distributed import audit as distributed_audit
+
+        with progress_counter(console) as report:
+            result = distributed_audit(
+                str(data),
+                label=label,
+                prediction=prediction,
+                sensitive=sensitive,
+                positive_label=positive_label,
+                reference=reference or None,
+                min_group_size=min_group_size,
+                gates=fail_on,
+                confidence_level=confidence_level,
+                correction=correction,  # type: ignore[arg-type]
+                random_state=seed,
+                scheduler=scheduler,
+                n_workers=workers,
+                progress=lambda done, total: report(done, total, "counting partitions"),
+            )
+        paths = write_report(result, out_dir)
+        print_audit_summary(Console(), result, paths.html, paths.json)
+        if not result.passed:
+            raise SystemExit(1)
+        return
+    check_local_only(workers)
     with progress_steps(console, 8) as advance:
         advance(f"reading {data}")
         frame = read_table(data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import numpy as np
@@ -15,8 +15,12 @@ from rich.table import Table
 
 from seawall._io import read_table, write_table
 from seawall.cli._errors import UserError, reports_errors
-from seawall.cli._render import progress_steps
+from seawall.cli._render import progress_counter, progress_steps
+from seawall.cli._scheduler import check_local_only, scheduler_options
 from seawall.exceptions import DataValidationError, SeawallError
+
+if TYPE_CHECKING:
+    from seawall.monitoring import Incidents
 
 __all__ = ["detect_command", "find_inputs", "fleet_level_options"]
 
@@ -233,12 +237,32 @@ def _fleet(
         json.dumps(incidents.to_dict(), indent=2, default=str) + "\n", encoding="utf-8"
     )
     unlearned = [f"{k}: {r}" for k, r in zip(table.keys, res.reasons, strict=True) if r]
-    n_flagged = int(flags.sum())
+    _print_fleet(
+        console,
+        len(table.keys),
+        n_steps,
+        int(flags.sum()),
+        incidents,
+        f"{out_dir / 'scores.parquet'} and {out_dir / 'incidents.json'}",
+        unlearned,
+    )
+
+
+def _print_fleet(
+    console: Console,
+    n_series: int,
+    n_steps: int,
+    n_flagged: int,
+    incidents: Incidents,
+    written: str,
+    unlearned: list[str],
+) -> None:
+    """Say what a fleet's detection found: the counts, the top incidents, what was not learned."""
     console.print(
-        f"{len(table.keys)} series x {n_steps} steps: {n_flagged} anomalous steps in "
+        f"{n_series} series x {n_steps} steps: {n_flagged} anomalous steps in "
         f"{len(incidents.incidents)} incident(s) "
         f"(compression {n_flagged / max(len(incidents.incidents), 1):.1f}x). "
-        f"Wrote {out_dir / 'scores.parquet'} and {out_dir / 'incidents.json'}."
+        f"Wrote {written}."
     )
     top = Table(title="Incidents, most severe first")
     for col in ("rank", "start", "end", "series", "shared labels", "severity"):
@@ -258,6 +282,51 @@ def _fleet(
             f"{len(unlearned)} series could not be learned (scores left empty):\n"
             + "\n".join(f"  - {m}" for m in unlearned[:20])
         )
+
+
+def _fleet_distributed(
+    inputs: tuple[Path, ...],
+    out_dir: Path,
+    series_col: str,
+    label_cols: tuple[str, ...],
+    timestamp_col: str,
+    value_col: str,
+    warmup: int | None,
+    threshold: float | None,
+    false_runs_per_day: float | None,
+    scheduler: str,
+    workers: int | None,
+    console: Console,
+) -> None:
+    from seawall.distributed import detect_fleet
+
+    source: str | list[str] = str(inputs[0]) if len(inputs) == 1 else [str(p) for p in inputs]
+    with progress_counter(Console(stderr=True)) as report:
+        res = detect_fleet(
+            source,
+            series_col=series_col,
+            timestamp_col=timestamp_col,
+            value_col=value_col,
+            label_cols=label_cols,
+            warmup=warmup,
+            threshold=threshold,
+            false_runs_per_day=false_runs_per_day,
+            out=out_dir,
+            scheduler=scheduler,
+            n_workers=workers,
+            progress=lambda stage, done, total: report(
+                done, total, "reading keys" if stage == "scan" else "scoring blocks"
+            ),
+        )
+    _print_fleet(
+        console,
+        res.n_series,
+        len(res.timestamps),
+        res.n_flagged,
+        res.incidents,
+        f"{res.n_partitions} scores-*.parquet and incidents.json to {out_dir}",
+        [f"{k}: {r}" for k, r in res.unlearned],
+    )
 
 
 @click.command("detect")
@@ -301,6 +370,7 @@ def _fleet(
     "previous HOLD/2 to HOLD steps (the start of an anomaly, not its echoes).",
 )
 @fleet_level_options
+@scheduler_options
 @reports_errors
 def detect_command(
     inputs: tuple[Path, ...],
@@ -313,6 +383,8 @@ def detect_command(
     hold: int,
     threshold: float | None,
     false_runs_per_day: float | None,
+    scheduler: str | None,
+    workers: int | None,
 ) -> None:
     """Score time series for anomalies, causally, with one configuration for all.
 
@@ -335,6 +407,28 @@ def detect_command(
     console = Console()
     if label_cols and series_col is None:
         raise UserError("--label-col needs --series-col (labels describe the series of a table).")
+    if scheduler is not None:
+        if series_col is None:
+            raise UserError(
+                "--scheduler needs --series-col: on a cluster, INPUT is a partitioned long "
+                "table (series, timestamp, value) with each series whole in one file."
+            )
+        _fleet_distributed(
+            inputs,
+            out_dir,
+            series_col,
+            label_cols,
+            timestamp_col,
+            value_col,
+            warmup,
+            threshold,
+            false_runs_per_day,
+            scheduler,
+            workers,
+            console,
+        )
+        return
+    check_local_only(workers)
     if series_col is None:
         _per_file(inputs, out_dir, timestamp_col, value_col, warmup, hold, console)
     else:

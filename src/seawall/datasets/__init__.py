@@ -30,6 +30,16 @@ known cause: an upstream source that breaks many models at once, a slow drift in
 one region, fairness creeping in one model, a sudden accuracy drop. Returns a
 :class:`SimulatedFleet` whose ``events`` (:class:`FleetEvent`) are the truth.
 
+Two writers produce data sets too large for memory as partitioned Parquet (files
+``part-00000.parquet``, ... written one at a time, for scale-out benchmarks and
+tests, one task per file), each file seeded on its own so that it does not depend on
+the others: :func:`write_audit_parquet` (a classifier's decision log with a planted
+selection-rate disparity and a weak slice, cheap at 100 million rows) and
+:func:`write_fleet_parquet` (a fleet's metric series in long format, whole series per
+file, with a planted upstream-source break and spikes). Both return a
+:class:`PartitionedData`: the files, the columns and the planted truth (the
+log's :class:`PlantedEffect` effects, the fleet's :class:`FleetEvent` events).
+
 Two readers load public data sets from a folder the user has (nothing is
 downloaded): :func:`load_compas` (ProPublica's filter) and :func:`load_adult`.
 
@@ -43,6 +53,9 @@ from seawall.datasets._fleet import SimulatedFleet, simulate_fleet
 from seawall.datasets._fleet_events import FleetEvent
 from seawall.datasets._health import make_health
 from seawall.datasets._lending import make_lending
+from seawall.datasets._parquet_audit import write_audit_parquet
+from seawall.datasets._parquet_fleet import write_fleet_parquet
+from seawall.datasets._parquet_result import PartitionedData
 from seawall.datasets._planted import PlantedData, PlantedEffect, PlantedTags
 from seawall.datasets._public import load_adult, load_compas
 from seawall.datasets._slices import make_slices
@@ -50,6 +63,7 @@ from seawall.datasets._tagging import make_tagging
 
 __all__ = [
     "FleetEvent",
+    "PartitionedData",
     "PlantedData",
     "PlantedEffect",
     "PlantedTags",
@@ -61,4 +75,6 @@ __all__ = [
     "make_slices",
     "make_tagging",
     "simulate_fleet",
+    "write_audit_parquet",
+    "write_fleet_parquet",
 ]

@@ -41,7 +41,7 @@ __all__ = ["EVENT_KINDS", "Effects", "FleetEvent", "plan_events", "series_key"]
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-EventKind = Literal["source_break", "region_drift", "fairness_creep", "accuracy_drop"]
+EventKind = Literal["source_break", "region_drift", "fairness_creep", "accuracy_drop", "spike"]
 #: The kinds of event :func:`seawall.datasets.simulate_fleet` can plant.
 EVENT_KINDS: tuple[EventKind, ...] = (
     "source_break",
@@ -83,8 +83,10 @@ class FleetEvent:
     ----------
     id : str
         ``"E1"``, ``"E2"``...
-    kind : {"source_break", "region_drift", "fairness_creep", "accuracy_drop"}
-        What happened (see :mod:`seawall.datasets._fleet_events`).
+    kind : {"source_break", "region_drift", "fairness_creep", "accuracy_drop", "spike"}
+        What happened (see :mod:`seawall.datasets._fleet_events`; ``"spike"``,
+        one series jumping for a few steps, comes from
+        :func:`~seawall.datasets.write_fleet_parquet` only).
     start, end : pandas.Timestamp
         The first and the last step the event changes (inclusive).
     start_step, end_step : int
@@ -94,7 +96,8 @@ class FleetEvent:
     root_cause : dict of str to str
         The label that explains it, e.g. ``{"source": "crm-feed"}``.
     importance : float
-        The number of models whose accuracy or fairness the event harms.
+        The number of models whose accuracy or fairness the event harms (for
+        :func:`~seawall.datasets.write_fleet_parquet`, whose series it moves).
     description : str
         One sentence for a person.
     """

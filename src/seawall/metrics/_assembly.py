@@ -230,6 +230,9 @@ def checked_count_tables(
     outcome: npt.NDArray[np.integer[Any]],
     n_outcomes: int,
     sample_weight: FloatArray | None,
+    *,
+    multiplicity: FloatArray | None = None,
+    squared_weight: FloatArray | None = None,
 ) -> CountTables:
     """Count the rows (see ``build_count_tables``); every feature must keep two groups.
 
@@ -243,6 +246,8 @@ def checked_count_tables(
         The number of outcomes.
     sample_weight : ndarray of float64 or None
         Row weights.
+    multiplicity, squared_weight : ndarray of float64 or None
+        For an aggregated table, as for ``build_count_tables``.
 
     Returns
     -------
@@ -255,7 +260,14 @@ def checked_count_tables(
         When a feature has a single observed value (e.g. a categorical column
         with one used category).
     """
-    tables = build_count_tables(columns, outcome, n_outcomes, sample_weight)
+    tables = build_count_tables(
+        columns,
+        outcome,
+        n_outcomes,
+        sample_weight,
+        multiplicity=multiplicity,
+        squared_weight=squared_weight,
+    )
     for grouping in tables.groupings[: len(columns)]:
         if grouping.n_groups < 2:
             raise DataValidationError(

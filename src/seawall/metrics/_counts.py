@@ -140,6 +140,9 @@ def build_count_tables(
     outcome: npt.NDArray[np.integer[Any]],
     n_outcomes: int,
     sample_weight: FloatArray | None,
+    *,
+    multiplicity: FloatArray | None = None,
+    squared_weight: FloatArray | None = None,
 ) -> CountTables:
     """Count outcomes per fine cell in one pass, and derive the groupings.
 
@@ -159,7 +162,15 @@ def build_count_tables(
     n_outcomes : int
         The number of outcomes (4 for a confusion table, 1 to count rows only).
     sample_weight : ndarray of float64, shape (n_rows,), or None
-        Row weights, assumed valid.
+        Row weights, assumed valid; with ``multiplicity``, the sum of the
+        weights of the rows each row stands for.
+    multiplicity : ndarray of float64, shape (n_rows,), or None
+        For a table that is already aggregated (one row per cell and outcome,
+        from partitions of a larger table): the number of rows each row stands
+        for. ``None`` means one each.
+    squared_weight : ndarray of float64, shape (n_rows,), or None
+        With ``multiplicity`` and ``sample_weight``: the sum of the squared
+        weights of the rows each row stands for.
 
     Returns
     -------
@@ -194,12 +205,13 @@ def build_count_tables(
         index = hashed * n_outcomes + outcome if n_outcomes > 1 else hashed
     size = n_keys * n_outcomes
     shape = (n_keys, n_outcomes)
-    rows = np.bincount(index, minlength=size).reshape(shape).astype(np.float64)
+    rows = np.bincount(index, multiplicity, size).reshape(shape).astype(np.float64)
     if sample_weight is None:
         weighted, squared = rows, None
     else:
+        sq = sample_weight**2 if multiplicity is None else squared_weight
         weighted = np.bincount(index, sample_weight, size).astype(np.float64).reshape(shape)
-        squared = np.bincount(index, sample_weight**2, size).astype(np.float64).reshape(shape)
+        squared = np.bincount(index, sq, size).astype(np.float64).reshape(shape)
     present = rows.sum(axis=1) > 0
     cell_index = np.where(present, np.cumsum(present) - 1, -1).astype(np.intp)
     if not present.all():

@@ -18,12 +18,13 @@ from seawall.metrics._assembly import (
 )
 from seawall.metrics._block import Block
 from seawall.metrics._comparisons import Rates, emit_pairwise, emit_summary
+from seawall.metrics._counts import CountTables
 from seawall.metrics._definitions import DEN, NUM, PROPORTION_METRICS, Rows
 from seawall.metrics._intervals import normal_quantile, wilson_interval
 from seawall.metrics._result import GroupMetrics
 from seawall.metrics._score_metrics import ScoreStats, emit_score_metrics
 
-__all__ = ["group_metrics"]
+__all__ = ["group_metrics", "metrics_from_tables"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -161,6 +162,47 @@ def group_metrics(
         check_lengths({"y_true": n, "y_score": scores.size})
 
     tables = checked_count_tables(columns, (yt << 1) | yp, 4, weight)
+    score_stats = None
+    if scores is not None:
+        score_stats = ScoreStats.compute(
+            scores, yt, weight, tables, n_calib, n_boot, np.random.default_rng(params.seed)
+        )
+    return metrics_from_tables(tables, reference, params, n, score_stats, n_boot)
+
+
+def metrics_from_tables(
+    tables: CountTables,
+    reference: str | Mapping[str, str] | None,
+    params: CommonParams,
+    n_rows: int,
+    score_stats: ScoreStats | None = None,
+    n_bootstrap: int = 0,
+) -> GroupMetrics:
+    """The classification result from confusion count tables (and score statistics).
+
+    The part of :func:`group_metrics` after the one pass over the rows: count
+    tables merged from partitions of a larger table give the same result.
+
+    Parameters
+    ----------
+    tables : CountTables
+        Confusion counts per fine cell (outcome ``2 * y_true + y_pred``).
+    reference : str, mapping of str to str, or None
+        As for :func:`group_metrics`.
+    params : CommonParams
+        The validated common parameters.
+    n_rows : int
+        The number of rows counted.
+    score_stats : ScoreStats or None, default=None
+        The score metrics, when the model's scores were given.
+    n_bootstrap : int, default=0
+        The bootstrap replicates behind ``score_stats``.
+
+    Returns
+    -------
+    GroupMetrics
+        As :func:`group_metrics` returns it.
+    """
     # Every grouping's groups stacked: one pass of the kernels serves them all.
     counts = np.concatenate([g.aggregate(tables.weighted) for g in tables.groupings])
     squared = (
@@ -175,13 +217,16 @@ def group_metrics(
     _emit_groups(out, block, rates, counts)
     emit_pairwise(out, block, rates, exact_allowed=squared is None)
     emit_summary(out, block, rates)
-    if scores is not None:
-        score_stats = ScoreStats.compute(
-            scores, yt, weight, tables, n_calib, n_boot, np.random.default_rng(params.seed)
-        )
+    if score_stats is not None:
         emit_score_metrics(out, block, score_stats, params.level)
     return build_result(
-        "classification", out, tables.features, params, n, weight is not None, n_boot
+        "classification",
+        out,
+        tables.features,
+        params,
+        n_rows,
+        tables.squared is not None,
+        n_bootstrap,
     )
 
 

@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from seawall._validation import check_real, param_error
 from seawall.exceptions import DataValidationError
-from seawall.monitoring._incidents import to_flags
+from seawall.monitoring._incident_inputs import to_flags
 from seawall.monitoring._inputs import to_matrix
 from seawall.monitoring._runs import run_index
 

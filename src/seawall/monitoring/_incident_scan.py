@@ -139,8 +139,10 @@ def build_links(
     flat_key = codes.reshape(-1)
     flat_unit = np.repeat(unit, len(specs))
     keep = flat_key >= 0
-    pairs = np.unique(np.stack([flat_key[keep], flat_unit[keep]]), axis=1)
-    units = np.bincount(pairs[0], minlength=n_keys).astype(np.int64)
+    # Each distinct (key, unit) pair once, packed in one integer: a 1-D unique is fast.
+    stride = int(unit.max(initial=-1)) + 1
+    pairs = np.unique(flat_key[keep] * stride + flat_unit[keep])
+    units = np.bincount(pairs // stride, minlength=n_keys).astype(np.int64)
     base_arr = np.asarray(base, dtype=np.int64)
     base_pairs = np.bincount(base_arr, weights=units, minlength=len(base_names)).astype(np.int64)
     return Links(codes, labels, np.asarray(ident, dtype=np.int64), base_arr, units, base_pairs)

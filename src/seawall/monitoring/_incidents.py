@@ -10,17 +10,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy import sparse
 
 from seawall._validation import check_real, param_error
 from seawall.exceptions import DataValidationError
 from seawall.monitoring._co_anomaly import co_anomaly_groups
+from seawall.monitoring._incident_inputs import cell_scores, flag_cells, to_flags
 from seawall.monitoring._incident_result import Incident, Incidents
 from seawall.monitoring._incident_scan import build_links, scan_groups
-from seawall.monitoring._inputs import to_matrix
 from seawall.monitoring._ranking import metric_weight, severities
-from seawall.monitoring._runs import Runs, find_runs
+from seawall.monitoring._runs import Runs, runs_from_cells
 
-__all__ = ["group_incidents", "to_flags"]
+__all__ = ["group_incidents"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -28,46 +29,6 @@ BoolArray = npt.NDArray[np.bool_]
 
 _CALLER = "group_incidents"
 _SHARED = 0.8  # share of the members carrying a column that must hold its value
-
-
-def to_flags(values: object, name: str, caller: str) -> BoolArray:
-    """Convert a matrix of flags (bool or 0/1) to a boolean array.
-
-    Parameters
-    ----------
-    values : array-like of shape (n_series, n_steps)
-        The flags.
-    name, caller : str
-        Used in error messages.
-
-    Returns
-    -------
-    ndarray of bool, shape (n_series, n_steps)
-        The flags.
-
-    Raises
-    ------
-    DataValidationError
-        When the input is not a matrix of booleans or 0/1.
-
-    Examples
-    --------
-    >>> to_flags([[0, 1], [1, 0]], "is_anomaly", "group_incidents").tolist()
-    [[False, True], [True, False]]
-    """
-    arr = np.asarray(values)
-    if arr.dtype == np.bool_ and arr.ndim == 2:
-        return arr
-    X = to_matrix(values, name, caller)
-    bad = ~((X == 0) | (X == 1))
-    if bad.any():
-        i, t = np.argwhere(bad)[0]
-        raise DataValidationError(
-            f"{name} passed to {caller} must hold booleans (or 0/1); got {X[i, t]!r} at "
-            f"series {i}, step {t}. Flag steps with flag_anomalies(scores) first."
-        )
-    out: BoolArray = X == 1
-    return out
 
 
 def _specs(
@@ -160,11 +121,17 @@ def group_incidents(
 
     Parameters
     ----------
-    is_anomaly : array-like of bool, shape (n_series, n_steps)
-        Flagged steps (:func:`flag_anomalies`).
-    scores : array-like of float, shape (n_series, n_steps)
+    is_anomaly : array-like of bool or scipy.sparse matrix, shape (n_series, n_steps)
+        Flagged steps (:func:`flag_anomalies`), bool or 0/1. A ``scipy.sparse``
+        matrix or array (any format) flags its stored nonzero entries (a stored
+        ``False`` or 0 is no flag) and is never densified: a few flagged cells of
+        a large fleet cost memory for those cells only.
+    scores : array-like of float or scipy.sparse matrix, shape (n_series, n_steps)
         The calibrated scores (``Detection.scores``); used for peak scores and
-        severity.
+        severity, and read only at the flagged cells. A ``scipy.sparse`` one must
+        store a value at every flagged cell (an unstored entry is an error, not a
+        score of 0); other stored entries are ignored. Dense or sparse, with
+        dense or sparse flags, the result is the same.
     series_labels : pandas.DataFrame
         One row per series, in the order of the rows of ``is_anomaly``: a
         ``series`` column with its key (else the index is used), a ``metric``
@@ -190,6 +157,7 @@ def group_incidents(
         Past flags of the same series; series that often failed together form a
         ``co_anomaly`` label (:func:`~seawall.monitoring._co_anomaly.co_anomaly_groups`),
         linked on by default (with an explicit ``link_on``, list ``"co_anomaly"``).
+        Dense only: a sparse matrix is refused.
     metric_weights : mapping of str to float or None, default=None
         Metric weights of the severity; ``None`` means
         :data:`~seawall.monitoring._ranking.DEFAULT_METRIC_WEIGHTS`.
@@ -202,8 +170,10 @@ def group_incidents(
     Raises
     ------
     DataValidationError
-        When the matrices differ in shape, ``series_labels`` has another number of
-        rows, or ``timestamps`` another length.
+        When the matrices differ in shape, ``is_anomaly`` holds values other than
+        booleans or 0/1, a sparse ``scores`` stores no value at a flagged cell,
+        ``series_labels`` has another number of rows, ``timestamps`` another
+        length, or ``co_anomaly_history`` is sparse.
     InvalidParameterError
         When a parameter is out of range or names a missing column.
 
@@ -233,15 +203,18 @@ def group_incidents(
     [(('m1/drift', 'm2/drift'), 'crm'), (('m3/volume',), None)]
     >>> res.compression
     4.5
+
+    The flagged cells alone, as sparse matrices, give the same incidents:
+
+    >>> from scipy import sparse
+    >>> cells = sparse.coo_array(flags)
+    >>> at = sparse.coo_array((np.full(cells.nnz, 0.999), (cells.row, cells.col)), shape=(3, 50))
+    >>> group_incidents(cells, at, labels).to_dict() == res.to_dict()
+    True
     """
-    flags = to_flags(is_anomaly, "is_anomaly", _CALLER)
-    S = to_matrix(scores, "scores", _CALLER)
-    if S.shape != flags.shape:
-        raise DataValidationError(
-            f"scores passed to {_CALLER} has shape {S.shape} but is_anomaly has "
-            f"{flags.shape}; they must align series by step."
-        )
-    n_series, n_steps = flags.shape
+    shape, rows, cols = flag_cells(is_anomaly)
+    scored = cell_scores(scores, shape, rows, cols)
+    n_series, n_steps = shape
     if not isinstance(series_labels, pd.DataFrame):
         raise param_error("series_labels", _CALLER, "a pandas DataFrame", type(series_labels))
     if len(series_labels) != n_series:
@@ -266,6 +239,12 @@ def group_incidents(
         if "series" in frame.columns
         else series_labels.index.astype(str).to_numpy(dtype=object)
     )
+    if sparse.issparse(co_anomaly_history):
+        raise DataValidationError(
+            f"co_anomaly_history passed to {_CALLER} must be a dense array of shape "
+            f"(n_series, n_past); got a sparse {type(co_anomaly_history).__name__}. "
+            f"Pass co_anomaly_history.toarray() (co_anomaly_groups works on the dense flags)."
+        )
     if co_anomaly_history is not None:
         past = to_flags(co_anomaly_history, "co_anomaly_history", _CALLER)
         if past.shape[0] != n_series:
@@ -289,7 +268,7 @@ def group_incidents(
     else:
         unit_code = np.arange(n_series, dtype=np.int64)
 
-    runs = find_runs(flags)
+    runs = runs_from_cells(rows, cols)
     empty = np.zeros(0, dtype=np.int64)
     if len(runs) == 0:
         return Incidents((), 0, 0, empty, empty, empty, empty)
@@ -301,8 +280,7 @@ def group_incidents(
         runs,
         run_group,
         group_key,
-        flags,
-        S,
+        scored,
         frame,
         keys,
         unit_code,
@@ -330,8 +308,7 @@ def _assemble(
     runs: Runs,
     run_group: IntArray,
     group_key: list[int],
-    flags: BoolArray,
-    S: FloatArray,
+    cell: FloatArray,
     frame: pd.DataFrame,
     keys: npt.NDArray[Any],
     unit_code: IntArray,
@@ -340,11 +317,12 @@ def _assemble(
     times: pd.Index | None,
     metric_weights: Mapping[str, float] | None,
 ) -> list[tuple[float, int, str, Incident]]:
-    """Build every incident (unranked) from the runs' groups, vectorised per (group, series)."""
-    # Runs are contiguous in the row-major list of flagged cells.
-    rows, cols = np.nonzero(flags)
+    """Build every incident (unranked) from the runs' groups, vectorised per (group, series).
+
+    ``cell`` holds the score of every flagged cell, row-major (by series, then step):
+    each run's steps are then a contiguous slice of it, in the order of ``runs``.
+    """
     offsets = np.concatenate(([0], np.cumsum(runs.length)[:-1]))
-    cell = S[rows, cols]
     run_peak = np.maximum.reduceat(np.nan_to_num(cell, nan=0.0), offsets)
     # Fisher's statistic of each run: -2 sum log p over its steps (p = 1 - score).
     cell_p = np.clip(1.0 - np.nan_to_num(cell, nan=0.0), 1e-300, 1.0)
@@ -363,8 +341,10 @@ def _assemble(
         if "metric" in frame.columns
         else np.full(len(frame), None, dtype=object)
     )
-    weights = metric_weight(metrics, metric_weights)
-    sev = severities(pair_g, weights[pair_s], pair_stat, pair_steps, unit_code[pair_s], n_groups)
+    # Labels are read for the series with a flagged run only (few, of a large fleet).
+    seen, pair_local = np.unique(pair_s, return_inverse=True)
+    weights = metric_weight(metrics[seen], metric_weights)[pair_local]
+    sev = severities(pair_g, weights, pair_stat, pair_steps, unit_code[pair_s], n_groups)
     g_start = np.full(n_groups, np.iinfo(np.int64).max)
     g_end = np.full(n_groups, -1)
     np.minimum.at(g_start, run_group, runs.start)
@@ -374,13 +354,13 @@ def _assemble(
     np.maximum.at(g_peak, pair_g, pair_peak)
     bounds = np.flatnonzero(np.r_[True, pair_g[1:] != pair_g[:-1], True])
     unit_name = frame[unit].to_numpy(dtype=object) if unit else keys
-    columns = _label_columns(frame)
+    columns = _label_columns(frame.iloc[seen])
     built: list[tuple[float, int, str, Incident]] = []
     for k in range(n_groups):
         members = pair_s[bounds[k] : bounds[k + 1]]
         start, end = int(g_start[k]), int(g_end[k])
         member_keys = tuple(sorted(str(keys[s]) for s in members))
-        shared = _shared(columns, members)
+        shared = _shared(columns, pair_local[bounds[k] : bounds[k + 1]])
         key = group_key[k]
         if key >= 0:
             linked = dict(key_labels[key])

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Runs", "find_runs", "run_index"]
+__all__ = ["Runs", "find_runs", "run_index", "runs_from_cells"]
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -72,6 +72,42 @@ def find_runs(mask: BoolArray) -> Runs:
         start=starts.astype(np.int64),
         end=(ends - 1).astype(np.int64),
     )
+
+
+def runs_from_cells(rows: IntArray, cols: IntArray) -> Runs:
+    """Every maximal run of consecutive flagged steps, from the flagged cells alone.
+
+    The sparse twin of :func:`find_runs`: ``runs_from_cells(*np.nonzero(mask))``
+    equals ``find_runs(mask)`` without the ``(n_series, n_steps)`` mask ever being
+    built. A kernel: the cells are assumed valid (see below).
+
+    Parameters
+    ----------
+    rows, cols : ndarray of int64, shape (n_cells,)
+        The series and step of every flagged cell, unique and sorted row-major (by
+        series, then step), as :func:`numpy.nonzero` gives them.
+
+    Returns
+    -------
+    Runs
+        One entry per run, sorted by row then start.
+
+    Examples
+    --------
+    The cells of the mask in :func:`find_runs`'s example give the same runs:
+
+    >>> r = runs_from_cells(np.array([0, 0, 0, 1]), np.array([1, 2, 4, 0]))
+    >>> r.series.tolist(), r.start.tolist(), r.end.tolist()
+    ([0, 0, 1], [1, 4, 0], [2, 4, 0])
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    # A cell opens a run unless it directly follows the previous cell in its row.
+    opens = np.ones(rows.size, dtype=bool)
+    opens[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1] + 1)
+    closes = np.ones(rows.size, dtype=bool)
+    closes[:-1] = opens[1:]
+    return Runs(series=rows[opens], start=cols[opens], end=cols[closes])
 
 
 def run_index(mask: BoolArray) -> IntArray:

@@ -24,7 +24,14 @@ import pandas as pd
 
 from seawall.exceptions import DataValidationError
 
-__all__ = ["LongTable", "SeriesTable", "default_warmup", "long_table", "series_table"]
+__all__ = [
+    "LongTable",
+    "SeriesTable",
+    "default_warmup",
+    "long_table",
+    "parse_times",
+    "series_table",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -138,7 +145,8 @@ def _require(frame: pd.DataFrame, column: str, option: str, source: str) -> None
         )
 
 
-def _times(raw: pd.Series[Any], column: str, source: str) -> pd.Series[Any]:
+def parse_times(raw: pd.Series[Any], column: str, source: str) -> pd.Series[Any]:
+    """A column of timestamps as naive UTC ``datetime64[ns]``, or an error naming the bad row."""
     if pd.api.types.is_datetime64_any_dtype(raw):
         times = raw
     else:
@@ -212,7 +220,7 @@ def series_table(
     """
     _require(frame, timestamp_col, "--timestamp-col", source)
     _require(frame, value_col, "--value-col", source)
-    times = _times(frame[timestamp_col], timestamp_col, source)
+    times = parse_times(frame[timestamp_col], timestamp_col, source)
     values = _numbers(frame[value_col], value_col, source)
     ts = times.to_numpy()
     step = np.diff(ts)
@@ -280,7 +288,7 @@ def long_table(
     _require(frame, series_col, "--series-col", source)
     _require(frame, timestamp_col, "--timestamp-col", source)
     _require(frame, value_col, "--value-col", source)
-    times = _times(frame[timestamp_col], timestamp_col, source)
+    times = parse_times(frame[timestamp_col], timestamp_col, source)
     values = _numbers(frame[value_col], value_col, source)
     keys = frame[series_col].astype(str)
     codes, uniques = pd.factorize(keys, sort=False)

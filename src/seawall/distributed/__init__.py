@@ -1,0 +1,49 @@
+"""Scale-out on Dask: the same audits and fleet monitoring over partitioned Parquet data.
+
+Nothing here runs a cluster of Seawall's own: tasks go to ``dask.distributed``,
+on a ``LocalCluster`` on this machine (``"local"``) or a cluster someone runs
+(a scheduler's address, or a ``Client``). Importing :mod:`seawall` never
+imports Dask; only this package does.
+
+Each task reads one Parquet file (a partition) and returns something small:
+count tables whose exact merge is the table of the whole data, or the few
+flagged steps of a block of series. The rows never travel to the client.
+
+- :func:`group_metrics` and :func:`audit`: group fairness of a partitioned
+  decision log, equal to the in-memory result whatever the partitioning.
+- :func:`detect_fleet`: anomaly detection and incidents over a fleet whose
+  partitions each hold whole series, equal to the single-machine run.
+- :func:`fit_stream` and :func:`tick_stream`: streaming detection with each
+  block's state in a Parquet file, one task per block per tick.
+- :func:`connect`: a client for a ``with`` block; :func:`parquet_files`: the
+  partitions of a directory or glob.
+
+Examples
+--------
+>>> from seawall.distributed import parquet_files
+>>> parquet_files("no/such/dir")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+seawall.exceptions.DataValidationError: the data 'no/such/dir' is neither a directory, ...
+"""
+
+from __future__ import annotations
+
+from seawall.distributed._audit import audit
+from seawall.distributed._cluster import connect
+from seawall.distributed._detect import FleetDetection, detect_fleet
+from seawall.distributed._files import parquet_files
+from seawall.distributed._metrics import group_metrics
+from seawall.distributed._stream import StreamTick, fit_stream, tick_stream
+
+__all__ = [
+    "FleetDetection",
+    "StreamTick",
+    "audit",
+    "connect",
+    "detect_fleet",
+    "fit_stream",
+    "group_metrics",
+    "parquet_files",
+    "tick_stream",
+]

@@ -1,0 +1,155 @@
+"""The pre-deployment audit of a partitioned decision log, counted on a Dask cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from seawall.audit._associations import AuditAssociations
+from seawall.audit._audit import check_gates, gate_names
+from seawall.audit._findings import describe_findings, four_fifths
+from seawall.audit._fingerprint import environment_versions
+from seawall.audit._gates import parse_gate
+from seawall.audit._result import AuditParameters, AuditResult
+from seawall.distributed._cluster import connect
+from seawall.distributed._files import parquet_files
+from seawall.distributed._metrics import cell_spec, count_partitions
+from seawall.metrics._assembly import CommonParams
+from seawall.metrics._group_metrics import metrics_from_tables
+from seawall.metrics._result import GroupMetrics
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+__all__ = ["NOT_DISTRIBUTED", "audit"]
+
+#: Why an audit on a cluster has no associations section (yet).
+NOT_DISTRIBUTED = (
+    "the association and weak-slice scans do not run on a Dask cluster in this version; "
+    "run them on a sample with `seawall audit` or `seawall investigate` without --scheduler"
+)
+
+
+def audit(
+    source: str | Path | Sequence[str | Path],
+    *,
+    label: str,
+    prediction: str,
+    sensitive: str | Sequence[str],
+    positive_label: str | None = None,
+    reference: Mapping[str, str] | None = None,
+    min_group_size: int = 30,
+    gates: Sequence[str] = (),
+    confidence_level: float = 0.95,
+    correction: Literal["holm", "bh", "none"] = "holm",
+    random_state: int = 0,
+    scheduler: Client | str = "local",
+    n_workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> AuditResult:
+    """:func:`seawall.audit.audit` of a partitioned Parquet decision log, on Dask.
+
+    The group metrics, gates, four-fifths rule and findings are computed from
+    count tables merged exactly across partitions (see :func:`group_metrics`),
+    so they equal the in-memory audit of the same rows. The fingerprint is the
+    SHA-256 of the partitions' fingerprints in file order. Score metrics, the
+    association and weak-slice scans and the mitigation trial need the rows
+    together and are not run here (the associations section says so).
+
+    Parameters
+    ----------
+    source : str, Path or sequence of them
+        A directory of Parquet files, a glob or a list of files.
+    label, prediction : str
+        The true outcome and decision columns (0/1, or ``positive_label``).
+    sensitive : str or sequence of str
+        The sensitive feature column(s).
+    positive_label : str or None, default=None
+        The label value that counts as positive, when labels are not 0/1.
+    reference, min_group_size, gates, confidence_level, correction, random_state
+        As for :func:`seawall.audit.audit`.
+    scheduler : distributed.Client or str, default="local"
+        A client, a scheduler's address, or ``"local"``.
+    n_workers : int or None, default=None
+        Workers of a local cluster.
+    progress : callable or None, default=None
+        Called with ``(partitions_done, n_partitions)``.
+
+    Returns
+    -------
+    AuditResult
+        As :func:`seawall.audit.audit` returns it, with ``associations``
+        skipped (the reason says why) and no ``mitigation``.
+
+    Raises
+    ------
+    DataValidationError
+        On a missing column or bad values (naming the partition).
+    InvalidParameterError
+        On a bad parameter or gate.
+
+    Examples
+    --------
+    >>> res = audit("parts/", label="label", prediction="prediction",
+    ...             sensitive=["sex", "race"], gates=["disparate_impact<0.8"])  # doctest: +SKIP
+    >>> res.passed  # doctest: +SKIP
+    False
+    """
+    caller = "audit"
+    params = CommonParams(caller, confidence_level, min_group_size, correction, random_state)
+    spec = cell_spec(label, prediction, sensitive, None, positive_label)
+    parsed = [parse_gate(g, gate_names("classification", False)) for g in gates]
+    files = parquet_files(source)
+    with connect(scheduler, n_workers=n_workers) as client:
+        counted = count_partitions(client, files, spec, fingerprint=True, progress=progress)
+
+    def run(level: float, _boot: int) -> GroupMetrics:
+        at = CommonParams(caller, level, params.min_size, params.correction, params.seed)
+        return metrics_from_tables(counted.tables, reference, at, counted.n_rows)
+
+    metrics = run(params.level, 0)
+    results = check_gates(parsed, metrics, run, params.level, 0) if parsed else ()
+    assert counted.fingerprint is not None
+    versions = environment_versions()
+    return AuditResult(
+        metrics=metrics,
+        gates=results,
+        four_fifths=four_fifths(metrics),
+        findings=describe_findings(metrics),
+        parameters=AuditParameters(
+            label=label,
+            prediction=prediction,
+            score=None,
+            sensitive=spec.sensitive,
+            positive_label=positive_label,
+            reference=tuple((str(k), str(v)) for k, v in (reference or {}).items()),
+            task="classification",
+            min_group_size=metrics.min_group_size,
+            confidence_level=params.level,
+            correction=metrics.correction,
+            n_bootstrap=0,
+            random_state=params.seed,
+            gates=tuple(str(g) for g in parsed),
+            associations=False,
+            association_depth=2,
+            mitigation=False,
+        ),
+        fingerprint=counted.fingerprint,
+        source=str(source) if isinstance(source, str | Path) else None,
+        source_sha256=None,
+        n_rows=counted.n_rows,
+        versions=tuple(versions.items()),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        associations=AuditAssociations(
+            error_profile=None,
+            output_associations=None,
+            context=(),
+            left_out=(),
+            skipped=NOT_DISTRIBUTED,
+            max_depth=2,
+            context_fingerprint=None,
+        ),
+        mitigation=None,
+    )

@@ -1,0 +1,275 @@
+"""Group fairness metrics of a partitioned Parquet data set, counted on a Dask cluster."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pyarrow as pa
+
+from seawall.audit._fingerprint import data_fingerprint
+from seawall.distributed._cells import OUTCOME, ROWS, SQUARED, WEIGHT, CellSpec, count_cells
+from seawall.distributed._cells import merge_cells as _merge_tables
+from seawall.distributed._cluster import connect
+from seawall.distributed._files import check_columns, parquet_files, read_columns
+from seawall.distributed._reduce import map_reduce
+from seawall.exceptions import DataValidationError, InsufficientDataError
+from seawall.metrics._assembly import CommonParams, checked_count_tables, sensitive_columns
+from seawall.metrics._counts import CountTables
+from seawall.metrics._group_metrics import metrics_from_tables
+from seawall.metrics._result import GroupMetrics
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+__all__ = ["Counted", "count_partitions", "group_metrics"]
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """A data set's confusion count tables, merged from its partitions.
+
+    Attributes
+    ----------
+    tables : CountTables
+        The counts per fine cell, as one pass over the whole table would give.
+    n_rows : int
+        Rows counted.
+    n_partitions : int
+        Parquet files read.
+    fingerprint : str or None
+        ``"sha256:"`` and the digest of the partitions' fingerprints in file
+        order (each the SHA-256 of the audited columns' row hashes), when asked.
+    """
+
+    tables: CountTables
+    n_rows: int
+    n_partitions: int
+    fingerprint: str | None
+
+
+def _count_part(
+    item: tuple[int, str], spec: CellSpec, fingerprint: bool
+) -> tuple[pa.Table, dict[int, str]]:
+    """One partition's cells and, when asked, its fingerprint, from one read of the file."""
+    index, path = item
+    table = read_columns(path, spec.columns, "the audit")
+    cells = count_cells(table, spec, Path(path).name)
+    if not fingerprint:
+        return cells, {}
+    return cells, {index: data_fingerprint(table.to_pandas(), spec.columns)}
+
+
+def _merge(
+    spec: CellSpec, *parts: tuple[pa.Table, dict[int, str]]
+) -> tuple[pa.Table, dict[int, str]]:
+    digests: dict[int, str] = {}
+    for _, d in parts:
+        digests.update(d)
+    return _merge_tables(spec, *(t for t, _ in parts)), digests
+
+
+def count_partitions(
+    client: Client,
+    files: Sequence[str],
+    spec: CellSpec,
+    *,
+    fingerprint: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> Counted:
+    """Count every partition on the cluster and merge the tables exactly.
+
+    Parameters
+    ----------
+    client : distributed.Client
+        The cluster.
+    files : sequence of str
+        The partitions, in order.
+    spec : CellSpec
+        The columns.
+    fingerprint : bool, default=False
+        Also fingerprint the audited columns of every partition.
+    progress : callable or None, default=None
+        Called with ``(partitions_done, n_partitions)``.
+
+    Returns
+    -------
+    Counted
+        The merged tables.
+
+    Raises
+    ------
+    InsufficientDataError
+        When the partitions hold no row.
+    DataValidationError
+        When ``positive_label`` never occurs, a sensitive feature has one
+        group, or a partition holds bad values (the message names it).
+    """
+    check_columns(files[0], spec.columns, "the audit")
+    merged, digests = map_reduce(
+        client,
+        _count_part,
+        list(enumerate(files)),
+        partial(_merge, spec),
+        spec,
+        fingerprint,
+        progress=progress,
+        key="seawall-count",
+    )
+    frame = merged.to_pandas()
+    rows = frame[ROWS].to_numpy(dtype=np.float64)
+    n_rows = int(rows.sum())
+    if n_rows == 0:
+        raise InsufficientDataError(
+            f"the {len(files)} partition(s) hold no row; an audit needs at least one."
+        )
+    outcome = frame[OUTCOME].to_numpy(dtype=np.int8)
+    if spec.positive_label is not None and not rows[outcome >= 2].sum():
+        raise DataValidationError(
+            f"positive_label={spec.positive_label!r} does not occur in the label column "
+            f"{spec.label!r} of any of the {len(files)} partition(s)."
+        )
+    columns = sensitive_columns(frame[list(spec.sensitive)], len(frame))
+    tables = checked_count_tables(
+        columns,
+        outcome,
+        4,
+        frame[WEIGHT].to_numpy(dtype=np.float64) if spec.weight else None,
+        multiplicity=rows,
+        squared_weight=frame[SQUARED].to_numpy(dtype=np.float64) if spec.weight else None,
+    )
+    digest = None
+    if fingerprint:
+        h = hashlib.sha256()
+        for i in range(len(files)):
+            h.update(digests[i].encode("ascii") + b"\n")
+        digest = "sha256:" + h.hexdigest()
+    return Counted(tables, n_rows, len(files), digest)
+
+
+def group_metrics(
+    source: str | Path | Sequence[str | Path],
+    *,
+    label: str,
+    prediction: str,
+    sensitive: str | Sequence[str],
+    weight: str | None = None,
+    positive_label: str | None = None,
+    reference: str | Mapping[str, str] | None = None,
+    min_group_size: int = 30,
+    confidence_level: float = 0.95,
+    correction: Literal["holm", "bh", "none"] = "holm",
+    scheduler: Client | str = "local",
+    n_workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> GroupMetrics:
+    """:func:`seawall.metrics.group_metrics` of a partitioned Parquet data set, on Dask.
+
+    Each worker reads one partition's label, prediction, sensitive (and weight)
+    columns and counts its rows per combination of sensitive values and
+    outcome; the small count tables are added up in a tree on the cluster, and
+    the client computes every metric, interval and test from the merged table,
+    which is exactly the table of the whole data. The result equals
+    ``group_metrics`` on the data in memory (counts exactly, weighted sums to
+    floating-point rounding), whatever the partitioning.
+
+    Parameters
+    ----------
+    source : str, Path or sequence of them
+        A directory of Parquet files, a glob, a file or a list of files
+        (see :func:`parquet_files`); workers must be able to open the paths.
+    label, prediction : str
+        The true outcome and the model's decision columns (0/1 or bool).
+    sensitive : str or sequence of str
+        The sensitive feature column(s); with several, their intersection too.
+    weight : str or None, default=None
+        A column of non-negative row weights.
+    positive_label : str or None, default=None
+        The label value that counts as positive, when labels are not 0/1.
+    reference, min_group_size, confidence_level, correction
+        As for :func:`seawall.metrics.group_metrics`.
+    scheduler : distributed.Client or str, default="local"
+        A client, a scheduler's address, or ``"local"`` (see :func:`connect`).
+    n_workers : int or None, default=None
+        Workers of a local cluster.
+    progress : callable or None, default=None
+        Called with ``(partitions_done, n_partitions)``.
+
+    Returns
+    -------
+    GroupMetrics
+        As :func:`seawall.metrics.group_metrics` returns it (without score metrics).
+
+    Raises
+    ------
+    DataValidationError
+        On a missing column or bad values (naming the partition), or an
+        unknown reference group.
+    InvalidParameterError
+        On a parameter out of range.
+    ConfigError
+        When Dask is missing or the scheduler cannot be reached.
+
+    See Also
+    --------
+    seawall.metrics.group_metrics : The same on data in memory.
+
+    Examples
+    --------
+    >>> from seawall.datasets import write_audit_parquet  # doctest: +SKIP
+    >>> data = write_audit_parquet("parts", 1_000_000, rows_per_file=250_000)  # doctest: +SKIP
+    >>> res = group_metrics(data.directory, label="label", prediction="prediction",
+    ...                     sensitive=["sex", "race"], n_workers=2)  # doctest: +SKIP
+    """
+    caller = "group_metrics"
+    params = CommonParams(caller, confidence_level, min_group_size, correction, 0)
+    spec = cell_spec(label, prediction, sensitive, weight, positive_label)
+    files = parquet_files(source)
+    with connect(scheduler, n_workers=n_workers) as client:
+        counted = count_partitions(client, files, spec, progress=progress)
+    return metrics_from_tables(counted.tables, reference, params, counted.n_rows)
+
+
+def cell_spec(
+    label: str,
+    prediction: str,
+    sensitive: str | Sequence[str],
+    weight: str | None,
+    positive_label: str | None,
+) -> CellSpec:
+    """Validate column names into a :class:`CellSpec`.
+
+    Raises
+    ------
+    InvalidParameterError
+        When a name is not a string, no sensitive column is named, or a column
+        plays two roles.
+    """
+    from seawall._validation import param_error
+    from seawall.exceptions import InvalidParameterError
+
+    sens = (sensitive,) if isinstance(sensitive, str) else tuple(sensitive)
+    if not sens:
+        raise InvalidParameterError(
+            "The 'sensitive' parameter must name at least one column. Got () instead."
+        )
+    roles = {"label": label, "prediction": prediction, "weight": weight}
+    roles.update({f"sensitive ({i + 1})": s for i, s in enumerate(sens)})
+    seen: dict[str, str] = {}
+    for role, col in roles.items():
+        if col is None and role == "weight":
+            continue
+        if not isinstance(col, str) or not col:
+            raise param_error(role, "group_metrics", "a column name", col)
+        if col in seen:
+            raise InvalidParameterError(
+                f"the column {col!r} is named as {seen[col]} and as {role}; give each role "
+                f"its own column."
+            )
+        seen[col] = role
+    return CellSpec(label, prediction, sens, weight, positive_label)
