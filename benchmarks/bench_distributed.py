@@ -17,7 +17,11 @@ it holds):
    series per file), label columns model, metric and source; each worker writes its
    blocks' scores back as Parquet. The single-machine path does not fit this size
    in one pandas frame (the long table alone is ``series x steps`` rows with a
-   string key), so it is not run; tests check equality on small fleets.
+   string key), so it is not run; tests check equality on small fleets. The
+   warm-up is 48 steps (two days), so each series' daily season can be learned.
+3. **streaming** (with the largest worker count): ``fit_stream`` writes each
+   block's state to Parquet, then three ticks of ``tick_stream`` score and learn
+   one new step of every series (one task per block), timed one by one.
 
 For each workload and worker count: wall time from the call to the result (the
 LocalCluster is started before the clock and closed after), throughput, and the
@@ -45,12 +49,24 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from _harness import seawall_source, status_kib, versions
 from seawall.datasets import write_audit_parquet, write_fleet_parquet
-from seawall.distributed import connect, detect_fleet, group_metrics, parquet_files
+from seawall.distributed import (
+    connect,
+    detect_fleet,
+    fit_stream,
+    group_metrics,
+    parquet_files,
+    tick_stream,
+)
 
 SENSITIVE = ["sex", "race"]
+#: Learning steps of the fleet's hourly series: two days, so a daily season can be
+#: found (a period is searched up to half the warm-up; the default for 168 steps
+#: would be 32, too short for a day).
+WARMUP = 48
 
 
 def _rss() -> int:
@@ -124,6 +140,50 @@ def ensure_fleet(folder: Path, n_series: int, n_steps: int, per_file: int) -> li
         meta.write_text(json.dumps(want))
         print(f"wrote {n_series:,} series x {n_steps} steps in {time.perf_counter() - t0:.1f} s")
     return list(parquet_files(folder / "parts"))
+
+
+def stream_ticks(client: Any, files: list[str], folder: Path, n_ticks: int = 3) -> dict[str, Any]:
+    """Fit per-block stream states on the fleet, then time ticks of one step for every series.
+
+    A tick's values are each series' value a day before the last step (read before
+    the clock starts), so the scores are those of an ordinary hour.
+    """
+    import shutil
+
+    import pyarrow.dataset as ds
+
+    shutil.rmtree(folder, ignore_errors=True)
+    t0 = time.perf_counter()
+    manifest = fit_stream(files, folder, warmup=WARMUP, scheduler=client)
+    fit_seconds = time.perf_counter() - t0
+    last = pd.Timestamp(manifest["last"])
+    table = ds.dataset(files).to_table(
+        columns=["series", "value"], filter=ds.field("timestamp") == last - pd.Timedelta("1D")
+    )
+    frame = table.to_pandas()
+    seconds = []
+    for k in range(n_ticks):
+        when = last + pd.Timedelta(hours=k + 1)
+        with worker_peaks(client) as peaks:
+            t1 = time.perf_counter()
+            tick = tick_stream(folder, frame, timestamp=when, scheduler=client)
+            seconds.append(time.perf_counter() - t1)
+    bytes_on_disk = sum(p.stat().st_size for p in folder.glob("block-*.parquet"))
+    print(
+        f"stream {manifest['series']:,} series: fit {fit_seconds:.1f} s; tick median "
+        f"{np.median(seconds):.2f} s ({', '.join(f'{s:.2f}' for s in seconds)}); "
+        f"{len(tick.anomalies)} series reported at the last tick; state "
+        f"{bytes_on_disk / manifest['series']:.0f} B/series on disk"
+    )
+    return {
+        "series": manifest["series"],
+        "blocks": manifest["blocks"],
+        "fit_seconds": fit_seconds,
+        "tick_seconds": seconds,
+        "tick_worker_peak_mib": max(peaks.values()) / 2**20,
+        "state_bytes_per_series_on_disk": bytes_on_disk / manifest["series"],
+        "reported_last_tick": len(tick.anomalies),
+    }
 
 
 def audit_on(client: Any, files: list[str]) -> Any:
@@ -247,10 +307,13 @@ def main() -> None:
                 lambda c=client, s=scores: detect_fleet(
                     fleet_files,
                     label_cols=["model", "metric", "source"],
+                    warmup=WARMUP,
                     out=s,
                     scheduler=c,
                 ),
             )
+            if n == max(args.workers):
+                out["stream"] = stream_ticks(client, fleet_files, args.data_dir / "stream")
             out["detection"][n] = {
                 "seconds": sec_d,
                 "series_per_second": args.fleet_series / sec_d,

@@ -63,6 +63,7 @@ PUBLIC = {
         "fit_stream",
         "group_metrics",
         "parquet_files",
+        "regression_metrics",
         "tick_stream",
     ],
     "seawall.evaluation": [

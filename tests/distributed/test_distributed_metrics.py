@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +11,10 @@ import pytest
 from _dask_cluster import client, distributed
 
 from seawall.audit import audit as memory_audit
-from seawall.distributed import audit, group_metrics
+from seawall.distributed import audit, group_metrics, regression_metrics
 from seawall.exceptions import DataValidationError, InsufficientDataError
 from seawall.metrics import group_metrics as memory_group_metrics
+from seawall.metrics import regression_metrics as memory_regression_metrics
 
 __all__ = ["client"]
 
@@ -180,3 +182,90 @@ def test_empty_partitions_are_insufficient(client: distributed.Client, tmp_path:
 def test_nothing_to_read_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(DataValidationError, match="holds no Parquet file"):
         group_metrics(tmp_path, label="y", prediction="p", sensitive="g", scheduler="local")
+
+
+def test_regression_metrics_equal_the_in_memory_result(
+    client: distributed.Client, tmp_path: Path
+) -> None:
+    rng = np.random.default_rng(8)
+    n = 20_000
+    frame = _decisions(n, 8).assign(
+        target=lambda f: rng.normal(50, 10, n) + 5 * (f["race"] == "black"),
+    )
+    frame["estimate"] = frame["target"] + rng.normal(0, 3, n) + 2 * (frame["sex"] == "F")
+    folder = _write(frame, tmp_path / "parts", 5)
+    res = regression_metrics(
+        folder,
+        label="target",
+        prediction="estimate",
+        sensitive=["race", "sex"],
+        weight="w",
+        scheduler=client,
+    )
+    ref = memory_regression_metrics(
+        frame["target"],
+        frame["estimate"],
+        sensitive_features=frame[["race", "sex"]],
+        sample_weight=frame["w"],
+    )
+    for table in ("groups", "metrics", "disparities", "summary"):
+        pd.testing.assert_frame_equal(
+            getattr(res, table).to_frame(), getattr(ref, table).to_frame(), rtol=1e-9
+        )
+    # The audit finds the task by itself (the target has many values) and agrees too.
+    rep = audit(
+        str(folder),
+        label="target",
+        prediction="estimate",
+        sensitive="sex",
+        gates=["mean_error_difference>1"],
+        scheduler=client,
+    )
+    mem = memory_audit(
+        frame,
+        label="target",
+        prediction="estimate",
+        sensitive="sex",
+        gates=["mean_error_difference>1"],
+        associations=False,
+        mitigation=False,
+    )
+    assert rep.parameters.task == mem.parameters.task == "regression"
+    for got, want in zip(rep.gates, mem.gates, strict=True):  # sums: equal up to rounding
+        a, b = got.to_dict(), want.to_dict()
+        for key in ("value", "lower", "upper"):
+            assert a.pop(key) == pytest.approx(b.pop(key), rel=1e-12)
+        assert a == b
+    assert rep.passed is mem.passed is False
+    assert rep.four_fifths == ()
+
+
+def test_the_audit_command_runs_on_a_cluster(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from seawall.cli import cli
+
+    folder = _write(_decisions(6_000, 9), tmp_path / "parts", 3)
+    base = [
+        "audit",
+        str(folder / "*.parquet"),
+        "--label",
+        "label",
+        "--prediction",
+        "pred",
+        "--sensitive",
+        "race",
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    run = CliRunner().invoke(
+        cli, [*base, "--fail-on", "disparate_impact<0.8", "--scheduler", "local", "--workers", "1"]
+    )
+    assert run.exit_code == 1, run.output  # the planted disparity fails the gate
+    report = json.loads((tmp_path / "out" / "audit.json").read_text())
+    assert report["data"]["n_rows"] == 6_000
+    assert "Dask" in report["associations"]["skipped"]
+    run = CliRunner().invoke(cli, [*base, "--score", "w", "--scheduler", "local"])
+    assert run.exit_code == 2 and "--score" in run.output
+    run = CliRunner().invoke(cli, [*base, "--workers", "2"])
+    assert run.exit_code == 2 and "--workers needs --scheduler" in run.output

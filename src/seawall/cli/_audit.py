@@ -179,11 +179,11 @@ def audit_command(
     reference = _parse_reference(references)
     console = Console(stderr=True)
     if scheduler is not None:
-        if score is not None or task == "regression":
+        if score is not None:
             raise UserError(
-                "--scheduler audits classification decisions from count tables; score "
-                "metrics (--score) and regression (--task regression) need the rows together. "
-                "Drop those options, or audit a sample without --scheduler."
+                "--scheduler audits from count tables merged across partitions; score "
+                "metrics (--score: AUC, Brier score, calibration) need the rows together. "
+                "Drop --score, or audit a sample without --scheduler."
             )
         from seawall.distributed import audit as distributed_audit
 
@@ -195,6 +195,7 @@ def audit_command(
                 sensitive=sensitive,
                 positive_label=positive_label,
                 reference=reference or None,
+                task=task,  # type: ignore[arg-type]
                 min_group_size=min_group_size,
                 gates=fail_on,
                 confidence_level=confidence_level,

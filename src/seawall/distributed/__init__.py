@@ -9,8 +9,9 @@ Each task reads one Parquet file (a partition) and returns something small:
 count tables whose exact merge is the table of the whole data, or the few
 flagged steps of a block of series. The rows never travel to the client.
 
-- :func:`group_metrics` and :func:`audit`: group fairness of a partitioned
-  decision log, equal to the in-memory result whatever the partitioning.
+- :func:`group_metrics`, :func:`regression_metrics` and :func:`audit`: group
+  fairness of a partitioned decision log, equal to the in-memory result
+  whatever the partitioning.
 - :func:`detect_fleet`: anomaly detection and incidents over a fleet whose
   partitions each hold whole series, equal to the single-machine run.
 - :func:`fit_stream` and :func:`tick_stream`: streaming detection with each
@@ -33,7 +34,7 @@ from seawall.distributed._audit import audit
 from seawall.distributed._cluster import connect
 from seawall.distributed._detect import FleetDetection, detect_fleet
 from seawall.distributed._files import parquet_files
-from seawall.distributed._metrics import group_metrics
+from seawall.distributed._metrics import group_metrics, regression_metrics
 from seawall.distributed._stream import StreamTick, fit_stream, tick_stream
 
 __all__ = [
@@ -45,5 +46,6 @@ __all__ = [
     "fit_stream",
     "group_metrics",
     "parquet_files",
+    "regression_metrics",
     "tick_stream",
 ]

@@ -7,6 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+import pyarrow.compute as pc
+
+from seawall._validation import check_choice
 from seawall.audit._associations import AuditAssociations
 from seawall.audit._audit import check_gates, gate_names
 from seawall.audit._findings import describe_findings, four_fifths
@@ -14,10 +17,10 @@ from seawall.audit._fingerprint import environment_versions
 from seawall.audit._gates import parse_gate
 from seawall.audit._result import AuditParameters, AuditResult
 from seawall.distributed._cluster import connect
-from seawall.distributed._files import parquet_files
+from seawall.distributed._files import check_columns, parquet_files, read_columns
 from seawall.distributed._metrics import cell_spec, count_partitions
+from seawall.distributed._reduce import map_reduce
 from seawall.metrics._assembly import CommonParams
-from seawall.metrics._group_metrics import metrics_from_tables
 from seawall.metrics._result import GroupMetrics
 
 if TYPE_CHECKING:
@@ -32,6 +35,23 @@ NOT_DISTRIBUTED = (
 )
 
 
+def _distinct_labels(path: str, label: str) -> frozenset[object]:
+    """Up to three distinct values of one partition's label column."""
+    values = pc.unique(read_columns(path, [label], "the audit").column(label))
+    return frozenset(values.drop_null().to_pylist()[:3])
+
+
+def _union(*parts: frozenset[object]) -> frozenset[object]:
+    return frozenset(v for p in parts for v in p)
+
+
+def _more_than_two(client: Client, files: Sequence[str], label: str) -> bool:
+    """Whether the label column holds more than two values across the partitions."""
+    check_columns(files[0], [label], "the audit")
+    values = map_reduce(client, _distinct_labels, files, _union, label, key="seawall-labels")
+    return len(values) > 2
+
+
 def audit(
     source: str | Path | Sequence[str | Path],
     *,
@@ -40,6 +60,7 @@ def audit(
     sensitive: str | Sequence[str],
     positive_label: str | None = None,
     reference: Mapping[str, str] | None = None,
+    task: Literal["auto", "classification", "regression"] = "auto",
     min_group_size: int = 30,
     gates: Sequence[str] = (),
     confidence_level: float = 0.95,
@@ -52,11 +73,13 @@ def audit(
     """:func:`seawall.audit.audit` of a partitioned Parquet decision log, on Dask.
 
     The group metrics, gates, four-fifths rule and findings are computed from
-    count tables merged exactly across partitions (see :func:`group_metrics`),
-    so they equal the in-memory audit of the same rows. The fingerprint is the
+    count tables (for regression, sums) merged exactly across partitions (see
+    :func:`group_metrics` and :func:`regression_metrics`), so they equal the
+    in-memory audit of the same rows. The fingerprint is the
     SHA-256 of the partitions' fingerprints in file order. Score metrics, the
     association and weak-slice scans and the mitigation trial need the rows
     together and are not run here (the associations section says so).
+    Regression needs numbers in ``label`` and ``prediction``.
 
     Parameters
     ----------
@@ -70,6 +93,10 @@ def audit(
         The label value that counts as positive, when labels are not 0/1.
     reference, min_group_size, gates, confidence_level, correction, random_state
         As for :func:`seawall.audit.audit`.
+    task : {"auto", "classification", "regression"}, default="auto"
+        ``"auto"`` is classification when the label has at most two values
+        across all partitions (or ``positive_label`` is given); a first pass
+        reads the label column to find out.
     scheduler : distributed.Client or str, default="local"
         A client, a scheduler's address, or ``"local"``.
     n_workers : int or None, default=None
@@ -99,15 +126,19 @@ def audit(
     """
     caller = "audit"
     params = CommonParams(caller, confidence_level, min_group_size, correction, random_state)
-    spec = cell_spec(label, prediction, sensitive, None, positive_label)
-    parsed = [parse_gate(g, gate_names("classification", False)) for g in gates]
+    task_ = check_choice(task, "task", caller, ("auto", "classification", "regression"))
     files = parquet_files(source)
     with connect(scheduler, n_workers=n_workers) as client:
+        if task_ == "auto":
+            many = positive_label is None and _more_than_two(client, files, label)
+            task_ = "regression" if many else "classification"
+        spec = cell_spec(label, prediction, sensitive, None, positive_label, task=task_)
+        parsed = [parse_gate(g, gate_names(task_, False)) for g in gates]
         counted = count_partitions(client, files, spec, fingerprint=True, progress=progress)
 
     def run(level: float, _boot: int) -> GroupMetrics:
         at = CommonParams(caller, level, params.min_size, params.correction, params.seed)
-        return metrics_from_tables(counted.tables, reference, at, counted.n_rows)
+        return counted.metrics(reference, at)
 
     metrics = run(params.level, 0)
     results = check_gates(parsed, metrics, run, params.level, 0) if parsed else ()
@@ -116,7 +147,7 @@ def audit(
     return AuditResult(
         metrics=metrics,
         gates=results,
-        four_fifths=four_fifths(metrics),
+        four_fifths=four_fifths(metrics) if task_ == "classification" else (),
         findings=describe_findings(metrics),
         parameters=AuditParameters(
             label=label,
@@ -125,7 +156,7 @@ def audit(
             sensitive=spec.sensitive,
             positive_label=positive_label,
             reference=tuple((str(k), str(v)) for k, v in (reference or {}).items()),
-            task="classification",
+            task=task_,
             min_group_size=metrics.min_group_size,
             confidence_level=params.level,
             correction=metrics.correction,

@@ -10,10 +10,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from seawall.audit._fingerprint import data_fingerprint
-from seawall.distributed._cells import OUTCOME, ROWS, SQUARED, WEIGHT, CellSpec, count_cells
+from seawall.distributed._cells import (
+    OUTCOME,
+    ROWS,
+    SQUARED,
+    SQUARES,
+    SUMS,
+    WEIGHT,
+    CellSpec,
+    count_cells,
+)
 from seawall.distributed._cells import merge_cells as _merge_tables
 from seawall.distributed._cluster import connect
 from seawall.distributed._files import check_columns, parquet_files, read_columns
@@ -22,12 +32,15 @@ from seawall.exceptions import DataValidationError, InsufficientDataError
 from seawall.metrics._assembly import CommonParams, checked_count_tables, sensitive_columns
 from seawall.metrics._counts import CountTables
 from seawall.metrics._group_metrics import metrics_from_tables
+from seawall.metrics._regression import regression_from_sums
 from seawall.metrics._result import GroupMetrics
 
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["Counted", "count_partitions", "group_metrics"]
+__all__ = ["Counted", "cell_spec", "count_partitions", "group_metrics", "regression_metrics"]
+
+FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +58,40 @@ class Counted:
     fingerprint : str or None
         ``"sha256:"`` and the digest of the partitions' fingerprints in file
         order (each the SHA-256 of the audited columns' row hashes), when asked.
+    sums, squares : ndarray of float64, shape (n_fine, 5), or None
+        For regression: per fine cell, the weighted sums and sums of squares of
+        :data:`~seawall.metrics._regression.REGRESSION_QUANTITIES`.
     """
 
     tables: CountTables
     n_rows: int
     n_partitions: int
     fingerprint: str | None
+    sums: FloatArray | None = None
+    squares: FloatArray | None = None
+
+    def metrics(
+        self, reference: str | Mapping[str, str] | None, params: CommonParams
+    ) -> GroupMetrics:
+        """The group metrics of the counted data (classification or regression).
+
+        Parameters
+        ----------
+        reference : str, mapping of str to str, or None
+            The reference group(s).
+        params : CommonParams
+            The level, minimum group size, correction and seed.
+
+        Returns
+        -------
+        GroupMetrics
+            As the in-memory function returns it.
+        """
+        if self.sums is not None and self.squares is not None:
+            return regression_from_sums(
+                self.tables, self.sums, self.squares, reference, params, self.n_rows
+            )
+        return metrics_from_tables(self.tables, reference, params, self.n_rows)
 
 
 def _count_part(
@@ -135,21 +176,31 @@ def count_partitions(
             f"{spec.label!r} of any of the {len(files)} partition(s)."
         )
     columns = sensitive_columns(frame[list(spec.sensitive)], len(frame))
+    regression = spec.task == "regression"
     tables = checked_count_tables(
         columns,
         outcome,
-        4,
+        1 if regression else 4,
         frame[WEIGHT].to_numpy(dtype=np.float64) if spec.weight else None,
         multiplicity=rows,
         squared_weight=frame[SQUARED].to_numpy(dtype=np.float64) if spec.weight else None,
     )
+    sums = squares = None
+    if regression:
+        cell = tables.row_cells()
+
+        def per_cell(names: tuple[str, ...]) -> FloatArray:
+            cols = [np.bincount(cell, frame[c].to_numpy(np.float64), tables.n_fine) for c in names]
+            return np.stack(cols, axis=1).astype(np.float64)
+
+        sums, squares = per_cell(SUMS), per_cell(SQUARES)
     digest = None
     if fingerprint:
         h = hashlib.sha256()
         for i in range(len(files)):
             h.update(digests[i].encode("ascii") + b"\n")
         digest = "sha256:" + h.hexdigest()
-    return Counted(tables, n_rows, len(files), digest)
+    return Counted(tables, n_rows, len(files), digest, sums, squares)
 
 
 def group_metrics(
@@ -232,7 +283,73 @@ def group_metrics(
     files = parquet_files(source)
     with connect(scheduler, n_workers=n_workers) as client:
         counted = count_partitions(client, files, spec, progress=progress)
-    return metrics_from_tables(counted.tables, reference, params, counted.n_rows)
+    return counted.metrics(reference, params)
+
+
+def regression_metrics(
+    source: str | Path | Sequence[str | Path],
+    *,
+    label: str,
+    prediction: str,
+    sensitive: str | Sequence[str],
+    weight: str | None = None,
+    reference: str | Mapping[str, str] | None = None,
+    min_group_size: int = 30,
+    confidence_level: float = 0.95,
+    correction: Literal["holm", "bh", "none"] = "holm",
+    scheduler: Client | str = "local",
+    n_workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> GroupMetrics:
+    """:func:`seawall.metrics.regression_metrics` of a partitioned Parquet data set, on Dask.
+
+    Each worker adds up, per combination of sensitive values, the rows, weights
+    and the weighted sums and sums of squares of the target, the prediction, the
+    error, its absolute value and its square; the client computes the means,
+    Welch intervals and tests from the merged sums. The result equals the
+    in-memory one up to floating-point rounding of the sums.
+
+    Parameters
+    ----------
+    source : str, Path or sequence of them
+        A directory of Parquet files, a glob, a file or a list of files.
+    label, prediction : str
+        The target and the model's prediction columns (numbers).
+    sensitive : str or sequence of str
+        The sensitive feature column(s).
+    weight : str or None, default=None
+        A column of non-negative row weights.
+    reference, min_group_size, confidence_level, correction
+        As for :func:`seawall.metrics.regression_metrics`.
+    scheduler : distributed.Client or str, default="local"
+        A client, a scheduler's address, or ``"local"``.
+    n_workers : int or None, default=None
+        Workers of a local cluster.
+    progress : callable or None, default=None
+        Called with ``(partitions_done, n_partitions)``.
+
+    Returns
+    -------
+    GroupMetrics
+        As :func:`seawall.metrics.regression_metrics` returns it.
+
+    Raises
+    ------
+    DataValidationError
+        On a missing column or a non-numeric or missing value (naming the partition).
+
+    Examples
+    --------
+    >>> res = regression_metrics("parts/", label="y", prediction="y_hat",
+    ...                          sensitive="region")  # doctest: +SKIP
+    """
+    caller = "regression_metrics"
+    params = CommonParams(caller, confidence_level, min_group_size, correction, 0)
+    spec = cell_spec(label, prediction, sensitive, weight, None, task="regression")
+    files = parquet_files(source)
+    with connect(scheduler, n_workers=n_workers) as client:
+        counted = count_partitions(client, files, spec, progress=progress)
+    return counted.metrics(reference, params)
 
 
 def cell_spec(
@@ -241,6 +358,8 @@ def cell_spec(
     sensitive: str | Sequence[str],
     weight: str | None,
     positive_label: str | None,
+    *,
+    task: str = "classification",
 ) -> CellSpec:
     """Validate column names into a :class:`CellSpec`.
 
@@ -272,4 +391,4 @@ def cell_spec(
                 f"its own column."
             )
         seen[col] = role
-    return CellSpec(label, prediction, sens, weight, positive_label)
+    return CellSpec(label, prediction, sens, weight, positive_label, task)

@@ -30,7 +30,7 @@ from seawall.metrics._result import GroupMetrics
 from seawall.metrics._significance import wald_homogeneity_pvalue
 from seawall.metrics._spread import abs_interval
 
-__all__ = ["regression_metrics"]
+__all__ = ["REGRESSION_QUANTITIES", "regression_from_sums", "regression_metrics"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -176,13 +176,53 @@ def regression_metrics(
     squares = np.stack(
         [np.bincount(cell, w * q * q, tables.n_fine) for q in quantities], axis=1
     ).astype(np.float64)
+    return regression_from_sums(tables, sums, squares, reference, params, n)
 
+
+#: The quantities whose weighted sums and sums of squares make the regression metrics.
+REGRESSION_QUANTITIES = ("y_true", "y_pred", "error", "abs_error", "squared_error")
+
+
+def regression_from_sums(
+    tables: CountTables,
+    sums: FloatArray,
+    squares: FloatArray,
+    reference: str | Mapping[str, str] | None,
+    params: CommonParams,
+    n_rows: int,
+) -> GroupMetrics:
+    """The regression result from per-cell weighted sums (and sums of squares).
+
+    The part of :func:`regression_metrics` after the one pass over the rows: sums
+    merged from partitions of a larger table give the same result.
+
+    Parameters
+    ----------
+    tables : CountTables
+        Row counts (and weights) per fine cell, one outcome.
+    sums, squares : ndarray of float64, shape (n_fine, 5)
+        Per fine cell, ``sum w*q`` and ``sum w*q**2`` of each of
+        :data:`REGRESSION_QUANTITIES`.
+    reference : str, mapping of str to str, or None
+        As for :func:`regression_metrics`.
+    params : CommonParams
+        The validated common parameters.
+    n_rows : int
+        The rows summed.
+
+    Returns
+    -------
+    GroupMetrics
+        As :func:`regression_metrics` returns it.
+    """
     parts = [_moments(tables, g, sums, squares) for g in tables.groupings]
     moments = _Means(*(np.concatenate([getattr(p, f) for p in parts]) for f in _Means.__slots__))
     block = make_block(tables, reference, params)
     out = Rows()
     _emit(out, block, moments, params.level)
-    return build_result("regression", out, tables.features, params, n, weight is not None, 0)
+    return build_result(
+        "regression", out, tables.features, params, n_rows, tables.squared is not None, 0
+    )
 
 
 def _compare(
