@@ -5,8 +5,11 @@ reused by later runs (the writers are seeded; the folder's ``meta.json`` says wh
 it holds):
 
 1. **audit**: ``seawall.distributed.group_metrics`` over ``--audit-rows`` decision
-   rows (label, prediction, sex, race, age group; ``write_audit_parquet``, files of
-   ``--rows-per-file``), sensitive features sex, race and their intersection. The
+   rows (label, prediction, score, sex, race, ...; ``write_audit_parquet``, files of
+   ``--rows-per-file``), sensitive features sex, race and their intersection:
+   once from the count tables alone, once with the score metrics (AUC, Brier,
+   ECE with 1,000 bootstrap replicates: three more passes, one a distributed
+   sort of the scores). The
    same rows are also audited in one process (``pandas.read_parquet`` of the needed
    columns, then ``seawall.metrics.group_metrics``), which is the single-machine
    path; every number of the two results must agree (checked here, and printed).
@@ -67,6 +70,8 @@ SENSITIVE = ["sex", "race"]
 #: found (a period is searched up to half the warm-up; the default for 168 steps
 #: would be 32, too short for a day).
 WARMUP = 48
+#: Bootstrap replicates of the score metrics (the count metrics have closed-form intervals).
+N_BOOTSTRAP = 1000
 
 
 def _rss() -> int:
@@ -186,13 +191,19 @@ def stream_ticks(client: Any, files: list[str], folder: Path, n_ticks: int = 3) 
     }
 
 
-def audit_on(client: Any, files: list[str]) -> Any:
+def audit_on(client: Any, files: list[str], score: str | None = None) -> Any:
     return group_metrics(
-        files, label="label", prediction="prediction", sensitive=SENSITIVE, scheduler=client
+        files,
+        label="label",
+        prediction="prediction",
+        sensitive=SENSITIVE,
+        score=score,
+        n_bootstrap=N_BOOTSTRAP,
+        scheduler=client,
     )
 
 
-def in_memory_audit(files: list[str]) -> tuple[Any, float, int]:
+def in_memory_audit(files: list[str], score: str | None = None) -> tuple[Any, float, int]:
     """The single-machine path on the same rows, in a fresh process: read, then group_metrics.
 
     Returns the result, the seconds and the process's peak resident memory (bytes).
@@ -205,18 +216,19 @@ def in_memory_audit(files: list[str]) -> tuple[Any, float, int]:
 import pickle, resource, sys, time
 import pandas as pd
 from seawall.metrics import group_metrics
-files, sens, out = pickle.load(open(sys.argv[1], "rb"))
+files, sens, score, n_boot, out = pickle.load(open(sys.argv[1], "rb"))
 t0 = time.perf_counter()
-frame = pd.read_parquet(files, columns=["label", "prediction", *sens])
+frame = pd.read_parquet(files, columns=["label", "prediction", *sens, *([score] if score else [])])
+frame[sens] = frame[sens].astype(str)  # groups in sorted order, as the cluster has them
 res = group_metrics(frame["label"], frame["prediction"], sensitive_features=frame[sens],
-                    n_bootstrap=0)
+                    y_score=frame[score].astype("float64") if score else None, n_bootstrap=n_boot)
 seconds = time.perf_counter() - t0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 pickle.dump((res, seconds, peak), open(out, "wb"))
 """
     with tempfile.TemporaryDirectory() as tmp:
         args, out = Path(tmp) / "args.pkl", Path(tmp) / "out.pkl"
-        args.write_bytes(pickle.dumps((files, SENSITIVE, str(out))))
+        args.write_bytes(pickle.dumps((files, SENSITIVE, score, N_BOOTSTRAP, str(out))))
         subprocess.run([sys.executable, "-c", code, str(args)], check=True)
         res, seconds, peak = pickle.loads(out.read_bytes())
     return res, seconds, peak
@@ -265,10 +277,12 @@ def main() -> None:
         "versions": versions(["numpy", "pandas", "pyarrow", "dask", "distributed"]),
         "seawall": seawall_source(),
         "audit": {},
+        "audit_scores": {},
         "detection": {},
         "audit_growth": [],
     }
     results: dict[int, Any] = {}
+    scored: dict[int, Any] = {}
     for n in args.workers:
         with connect("local", n_workers=n, memory_limit=args.memory_limit) as client:
             res, sec, peaks = timed(client, lambda c=client: audit_on(c, audit_files))
@@ -282,6 +296,20 @@ def main() -> None:
                 f"audit  {args.audit_rows:,} rows, {n} worker(s): {sec:.1f} s, "
                 f"{args.audit_rows / sec / 1e6:.1f}M rows/s, worker peak "
                 f"{max(peaks) / 2**20:.0f} MiB"
+            )
+            res_s, sec_s, peaks_s = timed(
+                client, lambda c=client: audit_on(c, audit_files, "score")
+            )
+            scored[n] = res_s
+            out["audit_scores"][n] = {
+                "seconds": sec_s,
+                "rows_per_second": args.audit_rows / sec_s,
+                "worker_peak_mib": [p / 2**20 for p in peaks_s],
+            }
+            print(
+                f"audit with scores (AUC, Brier, ECE, {N_BOOTSTRAP} bootstrap replicates), "
+                f"{n} worker(s): {sec_s:.1f} s, {args.audit_rows / sec_s / 1e6:.1f}M rows/s, "
+                f"worker peak {max(peaks_s) / 2**20:.0f} MiB"
             )
             if n == max(args.workers):
                 for share in (4, 2):
@@ -330,6 +358,10 @@ def main() -> None:
     if len(results) > 1:
         first, last = min(results), max(results)
         out["audit_same_across_workers"] = same_numbers(results[first], results[last])
+        out["scores_same_across_workers"] = same_numbers(scored[first], scored[last])
+        out["audit_scores_scaling"] = (
+            out["audit_scores"][first]["seconds"] / out["audit_scores"][last]["seconds"]
+        )
         out["audit_scaling"] = out["audit"][first]["seconds"] / out["audit"][last]["seconds"]
         out["detection_scaling"] = (
             out["detection"][first]["seconds"] / out["detection"][last]["seconds"]
@@ -349,6 +381,17 @@ def main() -> None:
         print(
             f"in-memory audit of the same rows (one process): {sec_m:.1f} s, peak "
             f"{peak_m / 2**20:.0f} MiB; largest difference from the cluster's numbers {worst:.2g}"
+        )
+        res_ms, sec_ms, peak_ms = in_memory_audit(audit_files, "score")
+        worst_s = same_numbers(res_ms, scored[max(scored)])
+        out["in_memory_audit_scores"] = {
+            "seconds": sec_ms,
+            "peak_mib": peak_ms / 2**20,
+            "largest_difference": worst_s,
+        }
+        print(
+            f"in-memory audit with scores: {sec_ms:.1f} s, peak {peak_ms / 2**20:.0f} MiB; "
+            f"largest difference from the cluster's numbers {worst_s:.2g}"
         )
     out["client_peak_mib"] = status_kib()["VmHWM"] / 1024
     if args.json:

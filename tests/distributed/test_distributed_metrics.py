@@ -12,7 +12,7 @@ from _dask_cluster import client, distributed
 
 from seawall.audit import audit as memory_audit
 from seawall.distributed import audit, group_metrics, regression_metrics
-from seawall.exceptions import DataValidationError, InsufficientDataError
+from seawall.exceptions import DataValidationError, InsufficientDataError, SeawallWarning
 from seawall.metrics import group_metrics as memory_group_metrics
 from seawall.metrics import regression_metrics as memory_regression_metrics
 
@@ -115,6 +115,7 @@ def test_audit_equals_the_in_memory_audit(client: distributed.Client, tmp_path: 
     assert res.passed is ref.passed is False
     assert res.n_rows == 20_000
     assert res.associations is not None and "Dask" in (res.associations.skipped or "")
+    assert res.mitigation is None
     # The fingerprint follows the partitions: change one value, it changes.
     assert res.fingerprint.startswith("sha256:")
     changed = frame.copy()
@@ -264,8 +265,107 @@ def test_the_audit_command_runs_on_a_cluster(tmp_path: Path) -> None:
     assert run.exit_code == 1, run.output  # the planted disparity fails the gate
     report = json.loads((tmp_path / "out" / "audit.json").read_text())
     assert report["data"]["n_rows"] == 6_000
-    assert "Dask" in report["associations"]["skipped"]
-    run = CliRunner().invoke(cli, [*base, "--score", "w", "--scheduler", "local"])
-    assert run.exit_code == 2 and "--score" in run.output
+    assert "investigate --scheduler" in report["associations"]["skipped"]
     run = CliRunner().invoke(cli, [*base, "--workers", "2"])
     assert run.exit_code == 2 and "--workers needs --scheduler" in run.output
+
+
+def _scored(n: int, seed: int) -> pd.DataFrame:
+    frame = _decisions(n, seed)
+    rng = np.random.default_rng(seed)
+    # Rounded: many ties, inside groups and across the sort's score ranges.
+    frame["s"] = np.clip(0.3 + 0.3 * frame["label"] + rng.normal(0, 0.2, n), 0, 1).round(3)
+    frame["s"] -= 0.05 * (frame["race"] == "asian")  # a calibration gap for one group
+    frame["s"] = frame["s"].clip(0, 1)
+    frame["pred"] = (frame["s"] >= 0.5).astype(np.int8)
+    return frame
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_score_metrics_equal_the_in_memory_result(
+    client: distributed.Client, tmp_path: Path, weighted: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import seawall.distributed._scores as scores
+
+    monkeypatch.setattr(scores, "_BUCKET_ROWS", 3_000)  # the sort runs over ~8 score ranges
+    frame = _scored(24_000, 10)
+    folder = _write(frame, tmp_path / "parts", 5)
+    sens = ["race", "sex"]
+    res = group_metrics(
+        folder,
+        label="label",
+        prediction="pred",
+        score="s",
+        sensitive=sens,
+        weight="w" if weighted else None,
+        n_bootstrap=150,
+        random_state=3,
+        scheduler=client,
+    )
+    ref = memory_group_metrics(
+        frame["label"],
+        frame["pred"],
+        y_score=frame["s"],
+        sensitive_features=frame[sens],
+        sample_weight=frame["w"] if weighted else None,
+        n_bootstrap=150,
+        random_state=3,
+    )
+    for table in ("metrics", "disparities", "summary"):
+        pd.testing.assert_frame_equal(
+            getattr(res, table).to_frame(), getattr(ref, table).to_frame(), rtol=1e-9, atol=1e-12
+        )
+    auc = res.metrics.to_frame().query("metric == 'auc'")
+    assert len(auc) == len(ref.metrics.to_frame().query("metric == 'auc'")) > 0
+    assert auc["lower"].notna().all()  # bootstrap intervals from the merged histogram
+
+
+def test_the_audit_gates_on_score_metrics_as_in_memory(
+    client: distributed.Client, tmp_path: Path
+) -> None:
+    frame = _scored(12_000, 11)
+    folder = _write(frame, tmp_path / "parts", 3)
+    kwargs = {
+        "label": "label",
+        "prediction": "pred",
+        "score": "s",
+        "sensitive": "race",
+        "gates": ["auc_difference>0.02", "ece_difference>0.5"],
+        "n_bootstrap": 200,
+    }
+    res = audit(str(folder), scheduler=client, **kwargs)  # type: ignore[arg-type]
+    ref = memory_audit(frame, associations=False, mitigation=False, **kwargs)  # type: ignore[arg-type]
+    for got, want in zip(res.gates, ref.gates, strict=True):
+        a, b = got.to_dict(), want.to_dict()
+        for key in ("value", "lower", "upper"):
+            assert a.pop(key) == pytest.approx(b.pop(key), rel=1e-9, nan_ok=True)
+        assert a == b
+    assert res.parameters.score == "s" and res.parameters.n_bootstrap == 200
+
+
+def test_scores_outside_0_1_give_auc_only_with_a_warning(
+    client: distributed.Client, tmp_path: Path
+) -> None:
+    frame = _scored(6_000, 12).assign(s=lambda f: 10 * f["s"] - 3)
+    folder = _write(frame, tmp_path / "parts", 2)
+    with pytest.warns(SeawallWarning, match="outside"):
+        res = group_metrics(
+            folder,
+            label="label",
+            prediction="pred",
+            score="s",
+            sensitive="sex",
+            n_bootstrap=50,
+            scheduler=client,
+        )
+    with pytest.warns(SeawallWarning, match="outside"):
+        ref = memory_group_metrics(
+            frame["label"],
+            frame["pred"],
+            y_score=frame["s"],
+            sensitive_features=frame["sex"],
+            n_bootstrap=50,
+        )
+    pd.testing.assert_frame_equal(
+        res.metrics.to_frame(), ref.metrics.to_frame(), rtol=1e-9, atol=1e-12
+    )

@@ -10,7 +10,8 @@ import numpy.typing as npt
 from scipy import special
 
 from seawall.associations._effects import Effect
-from seawall.associations._problem import Problem, RowView, Sides
+from seawall.associations._problem import Problem, Sides
+from seawall.associations._rows import Region, Rows, context_of, pattern_overlap
 from seawall.associations._stage import Stage
 
 __all__ = [
@@ -27,13 +28,11 @@ IntArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
 
 
-def _mask_sides(
-    problem: Problem, rows: RowView, inside: BoolArray, context: BoolArray, group: IntArray
+def _split_sides(
+    problem: Problem, counts: FloatArray, sums: FloatArray | None, k: int, group: IntArray
 ) -> Sides:
-    """Sides of hypotheses whose inside rows are ``inside`` (k, len(rows))."""
-    k = inside.shape[0]
+    """Sides from region tables: ``k`` insides, then (weak slices) their ``k`` outsides."""
     if problem.comparison == "weak_slice":
-        counts, sums = problem.mask_tables(rows, np.concatenate([inside, ~context]))
         return problem.sides(
             counts[:k],
             None if sums is None else sums[:k],
@@ -41,7 +40,6 @@ def _mask_sides(
             None if sums is None else sums[k:],
             group,
         )
-    counts, sums = problem.mask_tables(rows, inside)
     return problem.sides(counts, sums, None, None, group)
 
 
@@ -62,10 +60,10 @@ def table_sides(
     return problem.sides(counts, sums, None, None, group)
 
 
-def total_table(problem: Problem, rows: RowView) -> tuple[FloatArray, FloatArray | None]:
+def total_table(rows: Rows) -> tuple[FloatArray, FloatArray | None]:
     """The table of all ``rows`` (the context with no condition)."""
     none = np.full((1, 1), -1, dtype=np.intp)
-    return problem.context_tables(rows, none, none)
+    return rows.tables(none, none)
 
 
 def effect_of(problem: Problem, sides: Sides, level: float, *, crude: bool = False) -> Effect:
@@ -80,7 +78,7 @@ def effect_of(problem: Problem, sides: Sides, level: float, *, crude: bool = Fal
 
 def collapse(
     problem: Problem,
-    rows: RowView,
+    rows: Rows,
     stage: Stage,
     order: IntArray,
     threshold: float,
@@ -103,12 +101,12 @@ def collapse(
     if order.size == 0:
         return kept, shadow
     att, val, grp = stage.attributes[order], stage.values[order], stage.group[order]
-    full_counts, full_sums = problem.context_tables(rows, att, val)
-    total = total_table(problem, rows)
+    full_counts, full_sums = rows.tables(att, val)
+    total = total_table(rows)
     cov_counts = np.zeros_like(full_counts)
     cov_sums = None if full_sums is None else np.zeros_like(full_sums)
     first_overlap = np.full(order.size, -1, dtype=np.intp)
-    covered = np.zeros(rows.size, dtype=bool)
+    covering: list[tuple[tuple[int, int], ...]] = []
     decisive = stage.crude if crude else stage.main
     sign = np.sign(decisive.difference[order])
     start = 0
@@ -143,11 +141,12 @@ def collapse(
         if hits.size == 0:
             break
         kept.append(int(order[stop]))
-        mask = problem.context_mask(rows, att[stop], val[stop])
-        new = mask & ~covered
-        covered |= mask
+        # The rows the new keep covers that no earlier keep did.
+        ctx = context_of(att[stop], val[stop])
+        new = Region((ctx,), tuple(covering))
+        covering.append(ctx)
         later = slice(stop + 1, order.size)
-        add_counts, add_sums = problem.context_tables(rows.subset(new), att[later], val[later])
+        add_counts, add_sums = rows.tables(att[later], val[later], new)
         cov_counts[later] += add_counts
         if cov_sums is not None and add_sums is not None:
             cov_sums[later] += add_sums
@@ -158,7 +157,7 @@ def collapse(
 
 
 def eliminate(
-    problem: Problem, rows: RowView, stage: Stage, kept: list[int], threshold: float
+    problem: Problem, rows: Rows, stage: Stage, kept: list[int], threshold: float
 ) -> tuple[list[int], dict[int, int]]:
     """Backward elimination of weak slices explained by the other kept slices.
 
@@ -172,21 +171,10 @@ def eliminate(
     k = len(kept)
     if k < 2 or problem.comparison != "weak_slice":
         return kept, {}
-    masks = np.stack(
-        [problem.context_mask(rows, stage.attributes[i], stage.values[i]) for i in kept]
+    patterns, counts, sums = rows.pattern_tables(
+        [context_of(stage.attributes[i], stage.values[i]) for i in kept]
     )
-    bits = (masks.T.astype(np.int64) << np.arange(k, dtype=np.int64)).sum(axis=1)
-    patterns, inverse = np.unique(bits, return_inverse=True)
     n_pat = patterns.size
-    index = inverse * problem.n_cells + rows.cell
-    size = n_pat * problem.n_cells
-    counts = np.bincount(index, minlength=size).astype(np.float64).reshape(n_pat, problem.n_cells)
-    sums = None
-    if problem.outcome == "continuous":
-        v = rows.y
-        sums = np.stack(
-            [np.bincount(index, v, size), np.bincount(index, v * v, size)], axis=-1
-        ).reshape(n_pat, problem.n_cells, 2)
     alive = list(range(k))
     dropped: dict[int, int] = {}
     while len(alive) > 1:
@@ -218,7 +206,7 @@ def eliminate(
         if pvals[worst] < threshold:
             break
         j = alive.pop(worst)
-        overlap = [(int((masks[j] & masks[o]).sum()), o) for o in alive]
+        overlap = [(pattern_overlap(patterns, counts, j, o), o) for o in alive]
         dropped[kept[j]] = kept[max(overlap)[1]] if max(overlap)[0] > 0 else -1
     return [kept[j] for j in alive], dropped
 
@@ -237,34 +225,45 @@ def _is_refinement(stage: Stage, child: int, parent: int) -> bool:
 
 
 def fold_refinements(
-    problem: Problem, rows: RowView, stage: Stage, kept: list[int], threshold: float
+    problem: Problem, rows: Rows, stage: Stage, kept: list[int], threshold: float
 ) -> tuple[list[int], dict[int, int]]:
     """Fold a kept sub-context into a kept parent when their effects do not differ."""
+    pairs = [
+        (child, parent)
+        for child in kept
+        for parent in kept
+        if child != parent and _is_refinement(stage, child, parent)
+    ]
+    if not pairs:
+        return kept, {}
+    # The tables of every pair at once (one pass over the rows): the child, the
+    # rest of the parent and, for weak slices, the rows outside each.
+    regions: list[Region] = []
+    for child, parent in pairs:
+        c = context_of(stage.attributes[child], stage.values[child])
+        p = context_of(stage.attributes[parent], stage.values[parent])
+        regions += [Region((c,)), Region((p,), (c,))]
+        if problem.comparison == "weak_slice":
+            regions += [Region((), (c,)), Region((), (p,))]
+    counts, sums = rows.region_tables(regions)
+    per = len(regions) // len(pairs)
     folded: dict[int, int] = {}
-    for child in kept:
-        for parent in kept:
-            if child == parent or parent in folded or not _is_refinement(stage, child, parent):
-                continue
-            g = int(stage.group[child])
-            c_mask = problem.context_mask(rows, stage.attributes[child], stage.values[child])
-            p_mask = problem.context_mask(rows, stage.attributes[parent], stage.values[parent])
-            rest = p_mask & ~c_mask
-            if not rest.any():
-                folded[child] = parent
-                break
-            sides = _mask_sides(
-                problem,
-                rows,
-                np.stack([c_mask, rest]),
-                np.stack([c_mask, p_mask]),
-                np.array([g, g]),
-            )
-            e = effect_of(problem, sides, 0.95)
-            z = float(special.ndtri(0.975))
-            se = (e.difference_upper - e.difference_lower) / (2.0 * z)
-            stat = (e.difference[0] - e.difference[1]) / np.hypot(se[0], se[1])
-            p = float(2.0 * special.ndtr(-abs(stat))) if np.isfinite(stat) else 1.0
-            if p >= threshold:
-                folded[child] = parent
-                break
+    for i, (child, parent) in enumerate(pairs):
+        if child in folded or parent in folded:
+            continue
+        part = slice(i * per, (i + 1) * per)
+        c_counts = counts[part]
+        c_sums = None if sums is None else sums[part]
+        if not c_counts[1].sum() > 0:
+            folded[child] = parent
+            continue
+        g = int(stage.group[child])
+        sides = _split_sides(problem, c_counts, c_sums, 2, np.array([g, g]))
+        e = effect_of(problem, sides, 0.95)
+        z = float(special.ndtri(0.975))
+        se = (e.difference_upper - e.difference_lower) / (2.0 * z)
+        stat = (e.difference[0] - e.difference[1]) / np.hypot(se[0], se[1])
+        p_value = float(2.0 * special.ndtr(-abs(stat))) if np.isfinite(stat) else 1.0
+        if p_value >= threshold:
+            folded[child] = parent
     return [i for i in kept if i not in folded], folded

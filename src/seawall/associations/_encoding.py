@@ -21,7 +21,16 @@ from seawall._groups import MISSING_LABEL, _codes, named_columns
 from seawall._validation import check_lengths, to_1d
 from seawall.exceptions import DataValidationError
 
-__all__ = ["OTHER_LABEL", "ContextColumn", "describe_context", "encode_contexts"]
+__all__ = [
+    "OTHER_LABEL",
+    "ContextColumn",
+    "bin_codes",
+    "bin_labels",
+    "cap_values",
+    "describe_context",
+    "encode_contexts",
+    "quantile_edges",
+]
 
 IntArray = npt.NDArray[np.intp]
 
@@ -64,33 +73,94 @@ def _format_edge(v: float) -> str:
     return f"{v:.4g}"
 
 
-def _bin_numeric(values: npt.NDArray[np.float64], n_bins: int, name: str) -> ContextColumn:
-    finite = values[np.isfinite(values)]
-    inner = np.unique(np.quantile(finite, np.linspace(0.0, 1.0, n_bins + 1)[1:-1]))
-    codes = np.searchsorted(inner, values, side="right").astype(np.intp)
-    edges = [float(finite.min()), *inner.tolist(), float(finite.max())]
+def quantile_edges(finite: npt.NDArray[np.float64], n_bins: int) -> npt.NDArray[np.float64]:
+    """The inner edges of ``n_bins`` quantile bins of finite values (ties merged)."""
+    return np.unique(np.quantile(finite, np.linspace(0.0, 1.0, n_bins + 1)[1:-1]))
+
+
+def bin_labels(
+    inner: npt.NDArray[np.float64], low: float, high: float, missing: bool
+) -> tuple[str, ...]:
+    """The labels of the bins cut at ``inner`` between ``low`` and ``high``.
+
+    Examples
+    --------
+    >>> bin_labels(np.array([49.5]), 0.0, 99.0, True)
+    ('[0, 49.5)', '[49.5, 99]', '<missing>')
+    """
+    edges = [low, *inner.tolist(), high]
     labels = [
         f"[{_format_edge(lo)}, {_format_edge(hi)}{']' if k == len(edges) - 2 else ')'}"
         for k, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True))
     ]
+    if missing:
+        labels.append(MISSING_LABEL)
+    return tuple(labels)
+
+
+def bin_codes(values: npt.NDArray[np.float64], inner: npt.NDArray[np.float64]) -> IntArray:
+    """Each value's bin; a missing (non-finite) value gets the code after the last bin."""
+    codes = np.searchsorted(inner, values, side="right").astype(np.intp)
     missing = ~np.isfinite(values)
     if missing.any():
-        codes = np.where(missing, len(labels), codes)
-        labels.append(MISSING_LABEL)
-    return ContextColumn(name, codes, tuple(labels), -1, True)
+        codes = np.where(missing, inner.size + 1, codes)
+    return codes
 
 
-def _cap(codes: IntArray, labels: tuple[str, ...], max_values: int, name: str) -> ContextColumn:
-    counts = np.bincount(codes, minlength=len(labels))
+def _bin_numeric(values: npt.NDArray[np.float64], n_bins: int, name: str) -> ContextColumn:
+    finite = values[np.isfinite(values)]
+    inner = quantile_edges(finite, n_bins)
+    missing = bool((~np.isfinite(values)).any())
+    labels = bin_labels(inner, float(finite.min()), float(finite.max()), missing)
+    return ContextColumn(name, bin_codes(values, inner), labels, -1, True)
+
+
+def cap_values(
+    counts: npt.NDArray[np.float64] | IntArray, labels: tuple[str, ...], max_values: int
+) -> tuple[IntArray | None, tuple[str, ...], int]:
+    """Pool the values beyond the ``max_values - 1`` most frequent into ``"(other)"``.
+
+    Parameters
+    ----------
+    counts : ndarray of shape (len(labels),)
+        Rows per value.
+    labels : tuple of str
+        The values.
+    max_values : int
+        The most values kept.
+
+    Returns
+    -------
+    remap : ndarray of intp or None
+        Each value's new code (``None`` when nothing is pooled).
+    labels : tuple of str
+        The new codes' labels.
+    other : int
+        The code of ``"(other)"``, or -1.
+
+    Examples
+    --------
+    >>> remap, labels, other = cap_values(np.array([5, 1, 9]), ("a", "b", "c"), 2)
+    >>> remap.tolist(), labels, other
+    ([1, 1, 0], ('c', '(other)'), 1)
+    """
     if len(labels) <= max_values:
-        return ContextColumn(name, codes, labels, -1, False)
+        return None, labels, -1
     # Keep the most frequent max_values - 1 values (ties by code: deterministic).
-    order = np.argsort(-counts, kind="stable")
+    order = np.argsort(-np.asarray(counts), kind="stable")
     kept = np.sort(order[: max_values - 1])
     remap = np.full(len(labels), max_values - 1, dtype=np.intp)
     remap[kept] = np.arange(kept.size)
-    new_labels = (*(labels[k] for k in kept), OTHER_LABEL)
-    return ContextColumn(name, remap[codes], new_labels, max_values - 1, False)
+    return remap, (*(labels[k] for k in kept), OTHER_LABEL), max_values - 1
+
+
+def _cap(codes: IntArray, labels: tuple[str, ...], max_values: int, name: str) -> ContextColumn:
+    remap, new_labels, other = cap_values(
+        np.bincount(codes, minlength=len(labels)), labels, max_values
+    )
+    if remap is None:
+        return ContextColumn(name, codes, labels, -1, False)
+    return ContextColumn(name, remap[codes], new_labels, other, False)
 
 
 def encode_contexts(

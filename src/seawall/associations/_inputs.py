@@ -21,6 +21,7 @@ __all__ = [
     "search_params",
     "strata",
     "tested_groups",
+    "compared_groups",
 ]
 
 IntArray = npt.NDArray[np.intp]
@@ -81,10 +82,14 @@ def check_split(n: int, params: SearchParams, caller: str) -> None:
 
 def tested_groups(group: IntArray, n_groups: int) -> tuple[int, ...]:
     """The groups compared with the rest: with two, only the smaller one."""
-    if n_groups == 2:
-        counts = np.bincount(group, minlength=2)
+    return compared_groups(np.bincount(group, minlength=n_groups))
+
+
+def compared_groups(counts: npt.NDArray[np.float64] | IntArray) -> tuple[int, ...]:
+    """The groups compared with the rest, from each group's rows: with two, the smaller."""
+    if counts.shape[0] == 2:
         return (int(np.argmin(counts)),)
-    return tuple(range(n_groups))
+    return tuple(range(int(counts.shape[0])))
 
 
 def parameters_record(params: SearchParams, **extra: Any) -> dict[str, Any]:

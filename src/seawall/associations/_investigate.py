@@ -29,7 +29,8 @@ from seawall.associations._inputs import (
 )
 from seawall.associations._problem import Outcome, Problem
 from seawall.associations._result import Investigation
-from seawall.associations._select import SearchParams, select
+from seawall.associations._select import SearchParams, select, split_rows
+from seawall.associations._split import held_out_by_key
 from seawall.exceptions import DataValidationError
 from seawall.metrics._assembly import sensitive_columns
 
@@ -62,6 +63,7 @@ def profile_errors(
     n_bins: int = 5,
     max_values: int = 12,
     random_state: int = 0,
+    split_key: object = None,
 ) -> Investigation:
     """Find where a model errs: weak slices and error disparities between groups.
 
@@ -117,6 +119,13 @@ def profile_errors(
         The most values a context attribute keeps.
     random_state : int, default=0
         The seed of the split.
+    split_key : array-like of shape (n_samples,), default=None
+        A key per row (an id). When given, a row is held out to confirm iff a
+        seeded hash of its key falls below ``test_size``, so the split depends
+        on the keys and ``random_state`` only, not on the rows' order or how
+        they are partitioned (rows sharing a key share a split; about
+        ``test_size`` of the rows confirm). ``None`` draws a random split of
+        exactly ``round(n_samples * test_size)`` rows.
 
     Returns
     -------
@@ -226,13 +235,20 @@ def profile_errors(
                 ),
             )
         )
+    held_out = (
+        None
+        if split_key is None
+        else held_out_by_key(split_key, params.test_size, params.random_state, n=full_n)[rows]
+    )
     share = params.alpha / len(analyses)
     parts = []
     for name, problem in analyses:
         sub = SearchParams(**{**params_dict(params), "alpha": share})
-        parts.append(Part(name, problem, select(problem, sub), share))
+        search_rows, confirm_rows = split_rows(problem, sub, held_out)
+        parts.append(Part(name, problem, select(problem, sub, search_rows, confirm_rows), share))
     recorded = parameters_record(
         params,
+        **({"split": "key"} if split_key is not None else {}),
         error=kind,
         n_bins=n_bins,
         max_values=max_values,
@@ -260,6 +276,7 @@ def find_associations(
     n_bins: int = 5,
     max_values: int = 12,
     random_state: int = 0,
+    split_key: object = None,
 ) -> Investigation:
     """Find contexts where a protected group's outcome differs from the rest of the context.
 
@@ -296,7 +313,7 @@ def find_associations(
         categorical.
     max_depth, min_support, test_size, alpha, correction : see profile_errors
         As in :func:`profile_errors`.
-    max_findings, n_bins, max_values, random_state : see profile_errors
+    max_findings, n_bins, max_values, random_state, split_key : see profile_errors
         As in :func:`profile_errors`.
 
     Returns
@@ -384,9 +401,17 @@ def find_associations(
         contexts,
         classes,
     )
-    part = Part("association", problem, select(problem, params), params.alpha)
+    held_out = (
+        None
+        if split_key is None
+        else held_out_by_key(split_key, params.test_size, params.random_state, n=n)
+    )
+    search_rows, confirm_rows = split_rows(problem, params, held_out)
+    selection = select(problem, params, search_rows, confirm_rows)
+    part = Part("association", problem, selection, params.alpha)
     recorded = parameters_record(
         params,
+        **({"split": "key"} if split_key is not None else {}),
         outcome=out,
         n_bins=n_bins,
         max_values=max_values,

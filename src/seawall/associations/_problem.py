@@ -1,14 +1,18 @@
 """What an investigation compares: the outcome, the protected groups, the strata.
 
 A :class:`Problem` holds the per-row arrays of one investigation, already
-validated and encoded, and knows how to turn count tables (from the scan) or
-row masks (for the residual and confirmation tests) into the two sides of each
-hypothesis, stratum by stratum:
+validated and encoded, gathers them into the :class:`~._rows.RowView` of a
+split, and turns count tables (every answer the rows give, see :mod:`._rows`)
+into the two sides of each hypothesis, stratum by stratum:
 
 * ``weak_slice``: a context against the rest of the data (error or loss higher
   inside, one-sided);
 * ``group``: one protected group against the rest of the context (the output
   or the error differs between groups, two-sided).
+
+On a cluster the client's problem holds no rows (zero-length arrays): the rows
+live in the workers' views, and the problem supplies only the groups, strata,
+classes and context labels.
 """
 
 from __future__ import annotations
@@ -22,14 +26,13 @@ import numpy.typing as npt
 from seawall.associations._effects import Effect, mean_effect, proportion_effect
 from seawall.associations._encoding import ContextColumn, describe_context
 from seawall.associations._information import information_effect
-from seawall.associations._scan import count_given
+from seawall.associations._rows import RowView
 from seawall.associations._stratified import stratified_mean_effect, stratified_proportion_effect
 
-__all__ = ["Problem", "RowView", "Sides"]
+__all__ = ["Problem", "Sides"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
-BoolArray = npt.NDArray[np.bool_]
 
 Comparison = Literal["weak_slice", "group"]
 Outcome = Literal["binary", "continuous", "categorical"]
@@ -105,27 +108,6 @@ class Sides:
 
 
 @dataclass(frozen=True, slots=True)
-class RowView:
-    """A subset of rows with their context codes, cells and values gathered once."""
-
-    index: IntArray
-    codes: list[IntArray]
-    cell: IntArray
-    y: FloatArray
-
-    @property
-    def size(self) -> int:
-        """The number of rows."""
-        return int(self.index.shape[0])
-
-    def subset(self, mask: BoolArray) -> RowView:
-        """The rows where ``mask`` holds."""
-        return RowView(
-            self.index[mask], [c[mask] for c in self.codes], self.cell[mask], self.y[mask]
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class Problem:
     """The validated per-row arrays of one investigation.
 
@@ -194,10 +176,6 @@ class Problem:
         if self.outcome == "continuous":
             return cell
         return cell * self.n_classes + self.y[rows].astype(np.intp)
-
-    def values(self, rows: RowView) -> FloatArray | None:
-        """Row values whose sums the tables need (continuous outcomes only)."""
-        return rows.y if self.outcome == "continuous" else None
 
     def sides(
         self,
@@ -276,51 +254,14 @@ class Problem:
     def view(self, rows: IntArray) -> RowView:
         """Gather the rows' codes, cells and outcome once."""
         return RowView(
-            rows, [c.codes[rows] for c in self.contexts], self.row_cells(rows), self.y[rows]
-        )
-
-    def mask_tables(self, rows: RowView, masks: BoolArray) -> tuple[FloatArray, FloatArray | None]:
-        """Tables of row subsets: ``masks`` (k, len(rows)) selects rows of ``rows``.
-
-        Returns counts (k, n_cells) and, for continuous outcomes, sums (k, n_cells, 2).
-        """
-        k = masks.shape[0]
-        cell = rows.cell
-        which, pos = np.nonzero(masks)
-        index = which * self.n_cells + cell[pos]
-        size = k * self.n_cells
-        counts = np.bincount(index, minlength=size).astype(np.float64).reshape(k, self.n_cells)
-        if self.outcome != "continuous":
-            return counts, None
-        v = rows.y[pos]
-        s1 = np.bincount(index, v, size).reshape(k, self.n_cells)
-        s2 = np.bincount(index, v * v, size).reshape(k, self.n_cells)
-        return counts, np.stack([s1, s2], axis=-1)
-
-    def context_tables(
-        self, rows: RowView, attributes: IntArray, values: IntArray
-    ) -> tuple[FloatArray, FloatArray | None]:
-        """Tables of the given contexts (m, max_depth) over ``rows``.
-
-        Returns counts (m, n_cells) and, for continuous outcomes, sums (m, n_cells, 2).
-        """
-        return count_given(
-            rows.codes,
-            [c.cardinality for c in self.contexts],
-            rows.cell,
+            rows,
+            [c.codes[rows] for c in self.contexts],
+            self.row_cells(rows),
+            self.y[rows],
+            tuple(c.cardinality for c in self.contexts),
             self.n_cells,
-            attributes,
-            values,
-            row_values=self.values(rows),
+            self.outcome == "continuous",
         )
-
-    def context_mask(self, rows: RowView, attributes: IntArray, values: IntArray) -> BoolArray:
-        """Which of ``rows`` satisfy every condition (``attributes`` -1 pads)."""
-        mask = np.ones(rows.size, dtype=bool)
-        for a, v in zip(attributes.tolist(), values.tolist(), strict=True):
-            if a >= 0:
-                mask &= rows.codes[a] == v
-        return mask
 
     def describe(self, attributes: IntArray, values: IntArray) -> str:
         """The context in words, e.g. ``"region = north and age = [18, 30)"``."""

@@ -12,18 +12,27 @@ conjunctions passes that bound is never counted at all (the Apriori bound).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ContextTables", "scan_contexts"]
+__all__ = [
+    "ContextTables",
+    "Tables",
+    "count_given",
+    "count_level",
+    "scan_contexts",
+    "scan_levels",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
+#: Counts (k, n_cells) and, with row values, sums and sums of squares (k, n_cells, 2).
+Tables = tuple[FloatArray, FloatArray | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,24 +133,127 @@ def scan_contexts(
     >>> t.counts[:, 0].tolist()  # all; a=0, a=1, b=0, b=1; a=1 & b=1
     [6.0, 2.0, 4.0, 2.0, 4.0, 3.0]
     """
-    k = len(codes)
-    root_counts, root_sums = _tables(
-        np.zeros(row_cell.shape[0], dtype=np.intp), 1, row_cell, n_cells, values
+
+    def count(requests: Sequence[tuple[tuple[int, ...], IntArray]]) -> list[Tables]:
+        return count_level(codes, cardinalities, row_cell, n_cells, requests, values)
+
+    return scan_levels(
+        cardinalities,
+        excluded,
+        max_depth=max_depth,
+        min_support=min_support,
+        count=count,
+        with_sums=values is not None,
     )
+
+
+def count_level(
+    codes: Sequence[IntArray],
+    cardinalities: Sequence[int],
+    row_cell: IntArray,
+    n_cells: int,
+    requests: Sequence[tuple[tuple[int, ...], IntArray]],
+    values: FloatArray | None = None,
+) -> list[Tables]:
+    """The tables of the requested conjunctions of one scan level.
+
+    Assumes valid input. A request is an attribute set (ascending; empty for
+    the whole population) and the flat indices, in the C order of the set's
+    value grid, of the conjunctions wanted; one ``np.bincount`` serves each set.
+
+    Parameters
+    ----------
+    codes : sequence of ndarray of intp, each of shape (n,)
+        One array per context attribute.
+    cardinalities : sequence of int
+        The number of codes of each attribute.
+    row_cell : ndarray of intp, shape (n,)
+        Each row's cell.
+    n_cells : int
+        The number of cells.
+    requests : sequence of (tuple of int, ndarray of intp)
+        The attribute sets and the conjunctions wanted of each.
+    values : ndarray of float64, shape (n,), optional
+        Row values whose per-cell sums and sums of squares are wanted.
+
+    Returns
+    -------
+    list of (ndarray, ndarray or None)
+        Per request, counts (k, n_cells) and sums (k, n_cells, 2) or None.
+
+    Examples
+    --------
+    >>> a = np.array([0, 0, 1, 1]); cell = np.array([0, 1, 1, 1])
+    >>> [c.tolist() for c, _ in count_level([a], [2], cell, 2, [((), np.array([0])),
+    ...                                                          ((0,), np.array([1]))])]
+    [[[1.0, 3.0]], [[0.0, 2.0]]]
+    """
+    out: list[Tables] = []
+    for attrs, flat in requests:
+        code = np.zeros(row_cell.shape[0], dtype=np.intp)
+        for a in attrs:
+            code = code * int(cardinalities[a]) + codes[a]
+        n_values = int(np.prod([int(cardinalities[a]) for a in attrs])) if attrs else 1
+        counts, sums = _tables(code, n_values, row_cell, n_cells, values)
+        out.append((counts[flat], None if sums is None else sums[flat]))
+    return out
+
+
+def scan_levels(
+    cardinalities: Sequence[int],
+    excluded: Sequence[int],
+    *,
+    max_depth: int,
+    min_support: float,
+    count: Callable[[Sequence[tuple[tuple[int, ...], IntArray]]], list[Tables]],
+    with_sums: bool,
+) -> ContextTables:
+    """The Apriori scan, level by level, with the counting left to ``count``.
+
+    Each level asks ``count`` once for the tables of every conjunction that
+    passed the bound (see :func:`count_level` for the requests), so rows held
+    elsewhere (partitions on a cluster) cost one pass per level; the tables
+    must be exact for the pruning to be the same.
+
+    Parameters
+    ----------
+    cardinalities : sequence of int
+        The number of codes of each attribute.
+    excluded : sequence of int
+        Per attribute, a code that never forms a condition, or -1.
+    max_depth : int
+        The most conditions in a context.
+    min_support : float
+        The fewest rows a counted context may have.
+    count : callable
+        Answers a level's requests with their tables, as :func:`count_level`.
+    with_sums : bool
+        Whether the tables carry sums (continuous outcomes).
+
+    Returns
+    -------
+    ContextTables
+        As :func:`scan_contexts` returns them.
+    """
+    k = len(cardinalities)
+    ((root_counts, root_sums),) = count([((), np.zeros(1, dtype=np.intp))])
     attrs_out: list[IntArray] = [np.full((1, max_depth), -1, dtype=np.intp)]
     values_out: list[IntArray] = [np.full((1, max_depth), -1, dtype=np.intp)]
     counts_out: list[FloatArray] = [root_counts]
-    sums_out: list[FloatArray] = [] if root_sums is None else [root_sums]
+    sums_out: list[FloatArray] = [root_sums] if with_sums and root_sums is not None else []
     valid: dict[tuple[int, ...], BoolArray] = {}
     n_evaluated = n_pruned = 0
 
     def emit(
-        attrs: tuple[int, ...], keep: BoolArray, counts: FloatArray, sums: FloatArray | None
+        attrs: tuple[int, ...],
+        shape: tuple[int, ...],
+        flat: IntArray,
+        counts: FloatArray,
+        sums: FloatArray | None,
     ) -> None:
-        flat = np.flatnonzero(keep.ravel())
         if flat.size == 0:
             return
-        cells = np.unravel_index(flat, keep.shape)
+        cells = np.unravel_index(flat, shape)
         a = np.full((flat.size, max_depth), -1, dtype=np.intp)
         v = np.full((flat.size, max_depth), -1, dtype=np.intp)
         for j, attr in enumerate(attrs):
@@ -149,11 +261,13 @@ def scan_contexts(
             v[:, j] = cells[j]
         attrs_out.append(a)
         values_out.append(v)
-        counts_out.append(counts[flat])
+        counts_out.append(counts)
         if sums is not None:
-            sums_out.append(sums[flat])
+            sums_out.append(sums)
 
     for depth in range(1, max_depth + 1):
+        requests: list[tuple[tuple[int, ...], IntArray]] = []
+        shapes: list[tuple[int, ...]] = []
         for attrs in combinations(range(k), depth):
             shape = tuple(int(cardinalities[a]) for a in attrs)
             allowed = np.ones(shape, dtype=bool)
@@ -176,14 +290,18 @@ def scan_contexts(
             if n_candidates == 0:
                 continue
             n_evaluated += n_candidates
-            code = np.zeros(row_cell.shape[0], dtype=np.intp)
-            for a in attrs:
-                code = code * int(cardinalities[a]) + codes[a]
-            counts, sums = _tables(code, int(np.prod(shape)), row_cell, n_cells, values)
-            support = counts.sum(axis=1).reshape(shape)
-            keep = allowed & (support >= min_support)
-            valid[attrs] = keep
-            emit(attrs, keep, counts, sums)
+            requests.append((attrs, np.flatnonzero(allowed.ravel())))
+            shapes.append(shape)
+        if not requests:
+            continue
+        for (attrs, flat), shape, (counts, sums) in zip(
+            requests, shapes, count(requests), strict=True
+        ):
+            passed = counts.sum(axis=1) >= min_support
+            keep = np.zeros(int(np.prod(shape)), dtype=bool)
+            keep[flat[passed]] = True
+            valid[attrs] = keep.reshape(shape)
+            emit(attrs, shape, flat[passed], counts[passed], None if sums is None else sums[passed])
     return ContextTables(
         np.concatenate(attrs_out),
         np.concatenate(values_out),

@@ -33,12 +33,13 @@ from seawall.associations._collapse import (
     table_sides,
     total_table,
 )
-from seawall.associations._problem import Problem, RowView
-from seawall.associations._scan import ContextTables, scan_contexts
+from seawall.associations._problem import Problem
+from seawall.associations._rows import Rows, RowView
+from seawall.associations._scan import ContextTables
 from seawall.associations._stage import Stage, make_stage
 from seawall.metrics._significance import adjust_pvalues
 
-__all__ = ["SearchParams", "Selection", "select"]
+__all__ = ["SearchParams", "Selection", "select", "split_rows"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -80,17 +81,9 @@ class Selection:
     n_pruned: int
 
 
-def _search_stage(problem: Problem, rows: RowView, params: SearchParams) -> tuple[Stage, int]:
-    contexts = problem.contexts
-    tables: ContextTables = scan_contexts(
-        rows.codes,
-        [c.cardinality for c in contexts],
-        [c.other for c in contexts],
-        rows.cell,
-        problem.n_cells,
-        max_depth=params.max_depth,
-        min_support=params.min_support,
-        values=problem.values(rows),
+def _search_stage(problem: Problem, rows: Rows, params: SearchParams) -> tuple[Stage, int]:
+    tables: ContextTables = rows.scan(
+        [c.other for c in problem.contexts], params.max_depth, params.min_support
     )
     n_ctx = len(tables)
     if problem.comparison == "weak_slice":
@@ -123,28 +116,59 @@ def _search_stage(problem: Problem, rows: RowView, params: SearchParams) -> tupl
     return stage, tables.n_pruned
 
 
-def select(problem: Problem, params: SearchParams) -> Selection:
-    """Run the search, the collapse and the confirmation.
+def split_rows(
+    problem: Problem, params: SearchParams, held_out: BoolArray | None = None
+) -> tuple[RowView, RowView]:
+    """The search and the confirmation rows of a problem in memory.
 
     Parameters
     ----------
     problem : Problem
         The investigation's arrays.
     params : SearchParams
+        The search's parameters: ``test_size`` and ``random_state`` draw the
+        split when ``held_out`` is None.
+    held_out : ndarray of bool, shape (n,), optional
+        Which rows confirm (from :func:`~seawall.associations._split.held_out_by_key`).
+
+    Returns
+    -------
+    search, confirm : RowView
+        The two splits, rows in ascending order.
+    """
+    n = problem.y.shape[0]
+    if held_out is not None:
+        return (
+            problem.view(np.flatnonzero(~held_out).astype(np.intp)),
+            problem.view(np.flatnonzero(held_out).astype(np.intp)),
+        )
+    rng = np.random.default_rng(params.random_state)
+    perm = rng.permutation(n)
+    n_confirm = int(round(n * params.test_size))
+    confirm_rows = problem.view(np.sort(perm[:n_confirm]).astype(np.intp))
+    search_rows = problem.view(np.sort(perm[n_confirm:]).astype(np.intp))
+    return search_rows, confirm_rows
+
+
+def select(
+    problem: Problem, params: SearchParams, search_rows: Rows, confirm_rows: Rows
+) -> Selection:
+    """Run the search, the collapse and the confirmation.
+
+    Parameters
+    ----------
+    problem : Problem
+        What the investigation compares.
+    params : SearchParams
         The search's parameters.
+    search_rows, confirm_rows : Rows
+        The two splits (see :func:`split_rows`), in memory or on a cluster.
 
     Returns
     -------
     Selection
         Every stage's hypotheses and the findings.
     """
-    n = problem.y.shape[0]
-    rng = np.random.default_rng(params.random_state)
-    perm = rng.permutation(n)
-    n_confirm = int(round(n * params.test_size))
-    confirm_rows = problem.view(np.sort(perm[:n_confirm]).astype(np.intp))
-    search_rows = problem.view(np.sort(perm[n_confirm:]).astype(np.intp))
-
     search, n_pruned = _search_stage(problem, search_rows, params)
     m = max(search.attributes.shape[0], 1)
     threshold = params.alpha / m
@@ -177,10 +201,8 @@ def select(problem: Problem, params: SearchParams) -> Selection:
     cand = np.asarray(roots + explained, dtype=np.intp)
 
     k = max(cand.size, 1)
-    c_counts, c_sums = problem.context_tables(
-        confirm_rows, search.attributes[cand], search.values[cand]
-    )
-    total = total_table(problem, confirm_rows)
+    c_counts, c_sums = confirm_rows.tables(search.attributes[cand], search.values[cand])
+    total = total_table(confirm_rows)
     sides = table_sides(problem, c_counts, c_sums, c_counts, c_sums, total, search.group[cand])
     confirm = make_stage(
         problem,

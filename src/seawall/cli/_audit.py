@@ -166,8 +166,8 @@ def audit_command(
     --fail-on gate fails, 2 on bad input, 0 otherwise.
 
     With --scheduler, DATA is a directory or glob of Parquet partitions and the
-    group metrics are counted on a Dask cluster (one task per file), exactly as
-    in memory; score metrics, associations and mitigation are not run there.
+    group metrics (and with --score the score metrics) are computed on a Dask
+    cluster, exactly as in memory; associations and mitigation are not run there.
 
     \b
     Example:
@@ -179,12 +179,6 @@ def audit_command(
     reference = _parse_reference(references)
     console = Console(stderr=True)
     if scheduler is not None:
-        if score is not None:
-            raise UserError(
-                "--scheduler audits from count tables merged across partitions; score "
-                "metrics (--score: AUC, Brier score, calibration) need the rows together. "
-                "Drop --score, or audit a sample without --scheduler."
-            )
         from seawall.distributed import audit as distributed_audit
 
         with progress_counter(console) as report:
@@ -193,6 +187,7 @@ def audit_command(
                 label=label,
                 prediction=prediction,
                 sensitive=sensitive,
+                score=score,
                 positive_label=positive_label,
                 reference=reference or None,
                 task=task,  # type: ignore[arg-type]
@@ -200,6 +195,7 @@ def audit_command(
                 gates=fail_on,
                 confidence_level=confidence_level,
                 correction=correction,  # type: ignore[arg-type]
+                n_bootstrap=n_bootstrap,
                 random_state=seed,
                 scheduler=scheduler,
                 n_workers=workers,

@@ -18,7 +18,8 @@ from seawall.audit._associations import holds_lists
 from seawall.audit._audit import _check_columns
 from seawall.cli._errors import UserError, reports_errors
 from seawall.cli._label_lists import LABEL_SEP, label_matrix
-from seawall.cli._render import print_investigation_summary, progress_steps
+from seawall.cli._render import print_investigation_summary, progress_counter, progress_steps
+from seawall.cli._scheduler import check_local_only, scheduler_options
 
 __all__ = ["Target", "investigate_command"]
 
@@ -114,6 +115,9 @@ def _command(
     sensitive_labels: Sequence[str],
     search: dict[str, Any],
     out_dir: Path,
+    split_key: str | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> str:
     """The command line that repeats the investigation, every column and parameter written out."""
     args = ["seawall", "investigate", str(data)]
@@ -131,7 +135,13 @@ def _command(
         args += ["--sensitive-label", label]
     for name, flag in _SEARCH_FLAGS.items():
         args += [flag, str(search[name])]
+    if split_key is not None:
+        args += ["--split-key", split_key]
     args += ["--out", str(out_dir)]
+    if scheduler is not None:
+        args += ["--scheduler", scheduler]
+    if workers is not None:
+        args += ["--workers", str(workers)]
     return shlex.join(args)
 
 
@@ -173,26 +183,98 @@ def _run(
     error: str | None,
     sensitive_labels: tuple[str, ...],
     search: dict[str, Any],
+    split_key: str | None,
 ) -> Investigation:
     from seawall.associations import find_associations, profile_errors
 
     common: dict[str, Any] = {"context": frame[context], **search}
     if explanatory:
         common["explanatory"] = frame[explanatory]
+    if target.mode == "labels":
+        return _discover_labels(frame, target.names[0], protected, sensitive_labels, common)
+    if split_key is not None:
+        common["split_key"] = frame[split_key]
     if target.mode == "output":
         return find_associations(
             frame[target.names[0]], sensitive_features=frame[protected], **common
         )
-    if target.mode == "error-of":
+    true_col, pred_col = target.names
+    return profile_errors(
+        frame[true_col],
+        frame[pred_col],
+        sensitive_features=frame[protected],
+        error=error or _DEFAULT_ERROR,  # type: ignore[arg-type]
+        **common,
+    )
+
+
+def _run_on_cluster(
+    data: Path,
+    target: Target,
+    protected: list[str],
+    context: list[str],
+    explanatory: list[str],
+    error: str | None,
+    search: dict[str, Any],
+    split_key: str,
+    scheduler: str,
+    workers: int | None,
+    console: Console,
+) -> Investigation:
+    """The investigation of a partitioned Parquet data set on a Dask cluster."""
+    from seawall.distributed._scan import find_associations, profile_errors
+
+    common: dict[str, Any] = {
+        "context": context,
+        "explanatory": explanatory or None,
+        "split_key": split_key,
+        "scheduler": scheduler,
+        "n_workers": workers,
+        **search,
+    }
+    stages = {"survey": "counting values", "prepare": "coding partitions"}
+    with progress_counter(console) as report:
+        common["progress"] = lambda stage, done, total: report(done, total, stages[stage])
+        if target.mode == "output":
+            return find_associations(
+                str(data), y=target.names[0], sensitive_features=protected, **common
+            )
         true_col, pred_col = target.names
         return profile_errors(
-            frame[true_col],
-            frame[pred_col],
-            sensitive_features=frame[protected],
+            str(data),
+            y_true=true_col,
+            y_pred=pred_col,
+            sensitive_features=protected,
             error=error or _DEFAULT_ERROR,  # type: ignore[arg-type]
             **common,
         )
-    return _discover_labels(frame, target.names[0], protected, sensitive_labels, common)
+
+
+def _cluster_columns(data: Path) -> tuple[str, list[str], list[str]]:
+    """The first partition's path, its columns, and those that could be context (no lists)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from seawall.distributed._files import parquet_files
+
+    files = parquet_files(str(data))
+    schema = pq.read_schema(files[0])
+    plain = [
+        f.name for f in schema if not (pa.types.is_list(f.type) or pa.types.is_large_list(f.type))
+    ]
+    return files[0], list(schema.names), plain
+
+
+def _files_sha256(data: Path) -> str:
+    """A digest of every partition's SHA-256, in file order."""
+    import hashlib
+
+    from seawall.distributed._files import parquet_files
+
+    h = hashlib.sha256()
+    for path in parquet_files(str(data)):
+        h.update(f"{Path(path).name}:{file_sha256(path)}\n".encode())
+    return h.hexdigest()
 
 
 @click.command("investigate")
@@ -285,12 +367,21 @@ def _run(
     help="Random seed of the search/confirm split.",
 )
 @click.option(
+    "--split-key",
+    "split_key",
+    default=None,
+    metavar="COL",
+    help="Row-key column (an id): a row is held out to confirm by a seeded hash of its key, "
+    "so the split does not depend on row order or partitioning. Required with --scheduler.",
+)
+@click.option(
     "--out",
     "out_dir",
     required=True,
     type=click.Path(path_type=Path),
     help="Directory for report.html and findings.json.",
 )
+@scheduler_options
 @reports_errors
 def investigate_command(
     data: Path,
@@ -307,7 +398,10 @@ def investigate_command(
     test_size: float,
     alpha: float,
     seed: int,
+    split_key: str | None,
     out_dir: Path,
+    scheduler: str | None,
+    workers: int | None,
 ) -> None:
     """Find the contexts where a model's output or errors single out a protected group.
 
@@ -317,6 +411,11 @@ def investigate_command(
     less often). Contexts are searched on one split of DATA (CSV or Parquet) and
     confirmed on the other. Writes OUT/report.html and OUT/findings.json (every
     tested hypothesis). Exits 2 on bad input, 0 otherwise.
+
+    With --split-key, rows are split by a seeded hash of that column, whatever
+    their order. With --scheduler, DATA is a directory or glob of Parquet
+    partitions and the investigation runs on a Dask cluster (needs
+    --split-key; not for --labels), with the same findings as in memory.
 
     \b
     Example:
@@ -328,60 +427,127 @@ def investigate_command(
     target = _target(output, error_of, labels, error)
     if sensitive_labels and target.mode != "labels":
         raise UserError("--sensitive-label applies only with --labels; drop it.")
+    if split_key is not None and target.mode == "labels":
+        raise UserError(
+            "--split-key applies to --output and --error-of; label discovery (--labels) "
+            "splits its items at random. Drop --split-key."
+        )
+    if scheduler is not None:
+        if target.mode == "labels":
+            raise UserError(
+                "--labels (multi-label discovery) needs the label matrix in memory and does "
+                "not run on a cluster; drop --scheduler, or investigate --output or --error-of."
+            )
+        if split_key is None:
+            raise UserError(
+                "--scheduler needs --split-key COL, a row-key column (an id): the search/"
+                "confirm split must not depend on how the rows are partitioned."
+            )
+    else:
+        check_local_only(workers)
     _check_roles(
         [
             ("--protected", protected),
             (f"--{target.mode}", target.names),
             ("--context", context),
             ("--explanatory", explanatory),
+            ("--split-key", (split_key,) if split_key is not None else ()),
         ]
     )
     console = Console(stderr=True)
-    with progress_steps(console, 4) as advance:
-        advance(f"reading {data}")
-        frame = read_table(data)
-        for role, col in (
-            *(("protected", c) for c in protected),
-            *target.columns,
-            *(("context", c) for c in context),
-            *(("explanatory", c) for c in explanatory),
-        ):
-            _check_columns(frame, {role: col})
-        used = {*protected, *target.names, *explanatory}
-        ctx = list(context) or [
-            str(c) for c in frame.columns if str(c) not in used and not holds_lists(frame[c])
-        ]
-        if not ctx:
-            raise UserError(
-                "no column is left for --context: every column is protected, investigated "
-                "or explanatory. Add context columns to the data."
+    used = {*protected, *target.names, *explanatory, *((split_key,) if split_key else ())}
+    if max_depth is None:
+        # Every label x group x context multiplies fast: one condition by default.
+        max_depth = 1 if target.mode == "labels" else 3
+    search: dict[str, Any] = {
+        "max_depth": max_depth,
+        "min_support": min_support,
+        "test_size": test_size,
+        "alpha": alpha,
+        "random_state": seed,
+    }
+    if scheduler is not None and split_key is not None:
+        first, names, plain = _cluster_columns(data)
+        for col in (*used, *context):
+            if col not in names:
+                raise UserError(
+                    f"column {col!r} is not in the Parquet data {str(data)!r} (first partition "
+                    f"{Path(first).name}); its columns are {names!r}."
+                )
+        ctx = list(context) or [c for c in plain if c not in used]
+        _no_context_left(ctx)
+        result = _run_on_cluster(
+            data,
+            target,
+            list(protected),
+            ctx,
+            list(explanatory),
+            error,
+            search,
+            split_key,
+            scheduler,
+            workers,
+            console,
+        )
+        sha = _files_sha256(data)
+    else:
+        with progress_steps(console, 3) as advance:
+            advance(f"reading {data}")
+            frame = read_table(data)
+            for role, col in (
+                *(("protected", c) for c in protected),
+                *target.columns,
+                *(("context", c) for c in context),
+                *(("explanatory", c) for c in explanatory),
+                *((("split key", split_key),) if split_key is not None else ()),
+            ):
+                _check_columns(frame, {role: col})
+            ctx = list(context) or [
+                str(c) for c in frame.columns if str(c) not in used and not holds_lists(frame[c])
+            ]
+            _no_context_left(ctx)
+            advance(f"investigating {len(frame):,} rows over {len(ctx)} context attributes")
+            result = _run(
+                frame,
+                target,
+                list(protected),
+                ctx,
+                list(explanatory),
+                error,
+                sensitive_labels,
+                search,
+                split_key,
             )
-        advance(f"investigating {len(frame):,} rows over {len(ctx)} context attributes")
-        if max_depth is None:
-            # Every label x group x context multiplies fast: one condition by default.
-            max_depth = 1 if target.mode == "labels" else 3
-        search: dict[str, Any] = {
-            "max_depth": max_depth,
-            "min_support": min_support,
-            "test_size": test_size,
-            "alpha": alpha,
-            "random_state": seed,
-        }
-        result = _run(
-            frame, target, list(protected), ctx, list(explanatory), error, sensitive_labels, search
-        )
-        advance("fingerprinting the data")
-        sha = file_sha256(data)
-        advance("writing the report")
-        command = _command(
-            data, protected, target, ctx, explanatory, error, sensitive_labels, search, out_dir
-        )
-        paths = write_investigation(
-            result,
-            out_dir,
-            command=command,
-            fingerprint=sha,
-            source=str(data),
-            title=_title(target, protected, error),
-        )
+            advance("fingerprinting the data")
+            sha = file_sha256(data)
+    command = _command(
+        data,
+        protected,
+        target,
+        ctx,
+        explanatory,
+        error,
+        sensitive_labels,
+        search,
+        out_dir,
+        split_key,
+        scheduler,
+        workers,
+    )
+    paths = write_investigation(
+        result,
+        out_dir,
+        command=command,
+        fingerprint=sha,
+        source=str(data),
+        title=_title(target, protected, error),
+    )
     print_investigation_summary(Console(), result, paths.html, paths.json)
+
+
+def _no_context_left(ctx: list[str]) -> None:
+    if not ctx:
+        raise UserError(
+            "no column is left for --context: every column is protected, investigated, "
+            "explanatory or the split key. Add context columns to the data."
+        )

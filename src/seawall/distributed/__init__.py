@@ -12,6 +12,9 @@ flagged steps of a block of series. The rows never travel to the client.
 - :func:`group_metrics`, :func:`regression_metrics` and :func:`audit`: group
   fairness of a partitioned decision log, equal to the in-memory result
   whatever the partitioning.
+- :func:`find_associations` and :func:`profile_errors`: association and
+  weak-slice investigations of a partitioned data set, split by a seeded hash
+  of a row key, equal to the in-memory result.
 - :func:`detect_fleet`: anomaly detection and incidents over a fleet whose
   partitions each hold whole series, equal to the single-machine run.
 - :func:`fit_stream` and :func:`tick_stream`: streaming detection with each
@@ -35,6 +38,7 @@ from seawall.distributed._cluster import connect
 from seawall.distributed._detect import FleetDetection, detect_fleet
 from seawall.distributed._files import parquet_files
 from seawall.distributed._metrics import group_metrics, regression_metrics
+from seawall.distributed._scan import find_associations, profile_errors
 from seawall.distributed._stream import StreamTick, fit_stream, tick_stream
 
 __all__ = [
@@ -43,9 +47,11 @@ __all__ = [
     "audit",
     "connect",
     "detect_fleet",
+    "find_associations",
     "fit_stream",
     "group_metrics",
     "parquet_files",
+    "profile_errors",
     "regression_metrics",
     "tick_stream",
 ]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 
 import pyarrow.compute as pc
 
-from seawall._validation import check_choice
+from seawall._validation import check_choice, check_real
 from seawall.audit._associations import AuditAssociations
 from seawall.audit._audit import check_gates, gate_names
 from seawall.audit._findings import describe_findings, four_fifths
@@ -20,6 +20,8 @@ from seawall.distributed._cluster import connect
 from seawall.distributed._files import check_columns, parquet_files, read_columns
 from seawall.distributed._metrics import cell_spec, count_partitions
 from seawall.distributed._reduce import map_reduce
+from seawall.distributed._scores import distributed_score_stats
+from seawall.exceptions import InvalidParameterError
 from seawall.metrics._assembly import CommonParams
 from seawall.metrics._result import GroupMetrics
 
@@ -30,8 +32,8 @@ __all__ = ["NOT_DISTRIBUTED", "audit"]
 
 #: Why an audit on a cluster has no associations section (yet).
 NOT_DISTRIBUTED = (
-    "the association and weak-slice scans do not run on a Dask cluster in this version; "
-    "run them on a sample with `seawall audit` or `seawall investigate` without --scheduler"
+    "the audit's association section does not run on a Dask cluster in this version; run "
+    "`seawall investigate --scheduler ... --split-key ID` (the same scans, on the cluster)"
 )
 
 
@@ -58,6 +60,7 @@ def audit(
     label: str,
     prediction: str,
     sensitive: str | Sequence[str],
+    score: str | None = None,
     positive_label: str | None = None,
     reference: Mapping[str, str] | None = None,
     task: Literal["auto", "classification", "regression"] = "auto",
@@ -65,6 +68,7 @@ def audit(
     gates: Sequence[str] = (),
     confidence_level: float = 0.95,
     correction: Literal["holm", "bh", "none"] = "holm",
+    n_bootstrap: int = 1000,
     random_state: int = 0,
     scheduler: Client | str = "local",
     n_workers: int | None = None,
@@ -75,10 +79,12 @@ def audit(
     The group metrics, gates, four-fifths rule and findings are computed from
     count tables (for regression, sums) merged exactly across partitions (see
     :func:`group_metrics` and :func:`regression_metrics`), so they equal the
-    in-memory audit of the same rows. The fingerprint is the
-    SHA-256 of the partitions' fingerprints in file order. Score metrics, the
-    association and weak-slice scans and the mitigation trial need the rows
-    together and are not run here (the associations section says so).
+    in-memory audit of the same rows; with ``score``, the score metrics come
+    from a distributed sort and a merged histogram, exactly as well (see
+    :func:`group_metrics`). The fingerprint is the SHA-256 of the partitions'
+    fingerprints in file order. The audit's associations section and the
+    mitigation trial are not run here (the associations section says so; run
+    :func:`find_associations` or :func:`profile_errors` with a row key).
     Regression needs numbers in ``label`` and ``prediction``.
 
     Parameters
@@ -89,9 +95,11 @@ def audit(
         The true outcome and decision columns (0/1, or ``positive_label``).
     sensitive : str or sequence of str
         The sensitive feature column(s).
+    score : str or None, default=None
+        The model's score or probability column (adds AUC, Brier score, calibration).
     positive_label : str or None, default=None
         The label value that counts as positive, when labels are not 0/1.
-    reference, min_group_size, gates, confidence_level, correction, random_state
+    reference, min_group_size, gates, confidence_level, correction, n_bootstrap, random_state
         As for :func:`seawall.audit.audit`.
     task : {"auto", "classification", "regression"}, default="auto"
         ``"auto"`` is classification when the label has at most two values
@@ -126,22 +134,35 @@ def audit(
     """
     caller = "audit"
     params = CommonParams(caller, confidence_level, min_group_size, correction, random_state)
+    n_boot = int(check_real(n_bootstrap, "n_bootstrap", caller, low=0, integer=True))
     task_ = check_choice(task, "task", caller, ("auto", "classification", "regression"))
     files = parquet_files(source)
     with connect(scheduler, n_workers=n_workers) as client:
         if task_ == "auto":
             many = positive_label is None and _more_than_two(client, files, label)
             task_ = "regression" if many else "classification"
-        spec = cell_spec(label, prediction, sensitive, None, positive_label, task=task_)
-        parsed = [parse_gate(g, gate_names(task_, False)) for g in gates]
+        if task_ == "regression" and score is not None:
+            raise InvalidParameterError(
+                "a score column only applies to classification; drop score= or set "
+                "task='classification'."
+            )
+        spec = cell_spec(
+            label, prediction, sensitive, None, positive_label, task=task_, score=score
+        )
+        parsed = [parse_gate(g, gate_names(task_, score is not None)) for g in gates]
         counted = count_partitions(client, files, spec, fingerprint=True, progress=progress)
+        parts = None
+        if score is not None:
+            parts = distributed_score_stats(
+                client, files, spec, score, counted.tables, counted.n_rows, 10
+            )
 
-    def run(level: float, _boot: int) -> GroupMetrics:
+    def run(level: float, boot: int) -> GroupMetrics:
         at = CommonParams(caller, level, params.min_size, params.correction, params.seed)
-        return counted.metrics(reference, at)
+        return counted.metrics(reference, at, parts, boot)
 
-    metrics = run(params.level, 0)
-    results = check_gates(parsed, metrics, run, params.level, 0) if parsed else ()
+    metrics = run(params.level, n_boot)
+    results = check_gates(parsed, metrics, run, params.level, n_boot) if parsed else ()
     assert counted.fingerprint is not None
     versions = environment_versions()
     return AuditResult(
@@ -152,7 +173,7 @@ def audit(
         parameters=AuditParameters(
             label=label,
             prediction=prediction,
-            score=None,
+            score=score,
             sensitive=spec.sensitive,
             positive_label=positive_label,
             reference=tuple((str(k), str(v)) for k, v in (reference or {}).items()),
@@ -160,7 +181,7 @@ def audit(
             min_group_size=metrics.min_group_size,
             confidence_level=params.level,
             correction=metrics.correction,
-            n_bootstrap=0,
+            n_bootstrap=metrics.n_bootstrap,
             random_state=params.seed,
             gates=tuple(str(g) for g in parsed),
             associations=False,

@@ -67,6 +67,9 @@ class CellSpec:
         Classification cells are split by outcome ``2 * y_true + y_pred``;
         regression cells carry the sums behind
         :func:`seawall.metrics.regression_metrics`.
+    score : str or None
+        The model's score column: read with the others (and fingerprinted);
+        its metrics need more passes (:mod:`seawall.distributed._scores`).
     """
 
     label: str
@@ -75,6 +78,7 @@ class CellSpec:
     weight: str | None = None
     positive_label: str | None = None
     task: str = "classification"
+    score: str | None = None
 
     @property
     def columns(self) -> list[str]:
@@ -82,6 +86,7 @@ class CellSpec:
         return [
             self.label,
             self.prediction,
+            *([self.score] if self.score else []),
             *self.sensitive,
             *([self.weight] if self.weight else []),
         ]

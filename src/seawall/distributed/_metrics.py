@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from seawall._validation import check_real
 from seawall.audit._fingerprint import data_fingerprint
 from seawall.distributed._cells import (
     OUTCOME,
@@ -28,6 +29,7 @@ from seawall.distributed._cells import merge_cells as _merge_tables
 from seawall.distributed._cluster import connect
 from seawall.distributed._files import check_columns, parquet_files, read_columns
 from seawall.distributed._reduce import map_reduce
+from seawall.distributed._scores import ScoreParts, distributed_score_stats
 from seawall.exceptions import DataValidationError, InsufficientDataError
 from seawall.metrics._assembly import CommonParams, checked_count_tables, sensitive_columns
 from seawall.metrics._counts import CountTables
@@ -71,7 +73,11 @@ class Counted:
     squares: FloatArray | None = None
 
     def metrics(
-        self, reference: str | Mapping[str, str] | None, params: CommonParams
+        self,
+        reference: str | Mapping[str, str] | None,
+        params: CommonParams,
+        scores: ScoreParts | None = None,
+        n_bootstrap: int = 0,
     ) -> GroupMetrics:
         """The group metrics of the counted data (classification or regression).
 
@@ -81,6 +87,10 @@ class Counted:
             The reference group(s).
         params : CommonParams
             The level, minimum group size, correction and seed.
+        scores : ScoreParts or None, default=None
+            The score histogram and AUCs, for the score metrics.
+        n_bootstrap : int, default=0
+            Bootstrap replicates of the score metrics (seeded by ``params.seed``).
 
         Returns
         -------
@@ -91,7 +101,8 @@ class Counted:
             return regression_from_sums(
                 self.tables, self.sums, self.squares, reference, params, self.n_rows
             )
-        return metrics_from_tables(self.tables, reference, params, self.n_rows)
+        stats = None if scores is None else scores.stats(n_bootstrap, params.seed)
+        return metrics_from_tables(self.tables, reference, params, self.n_rows, stats, n_bootstrap)
 
 
 def _count_part(
@@ -209,12 +220,16 @@ def group_metrics(
     label: str,
     prediction: str,
     sensitive: str | Sequence[str],
+    score: str | None = None,
     weight: str | None = None,
     positive_label: str | None = None,
     reference: str | Mapping[str, str] | None = None,
     min_group_size: int = 30,
     confidence_level: float = 0.95,
     correction: Literal["holm", "bh", "none"] = "holm",
+    n_bootstrap: int = 1000,
+    n_calibration_bins: int = 10,
+    random_state: int = 0,
     scheduler: Client | str = "local",
     n_workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -229,6 +244,11 @@ def group_metrics(
     ``group_metrics`` on the data in memory (counts exactly, weighted sums to
     floating-point rounding), whatever the partitioning.
 
+    With ``score``, three more passes give the score metrics exactly (see
+    :mod:`seawall.distributed._scores`): the exact AUC needs the scores in
+    order, which is a distributed sort, so the cluster holds about 21 bytes a
+    row while it runs.
+
     Parameters
     ----------
     source : str, Path or sequence of them
@@ -238,12 +258,17 @@ def group_metrics(
         The true outcome and the model's decision columns (0/1 or bool).
     sensitive : str or sequence of str
         The sensitive feature column(s); with several, their intersection too.
+    score : str or None, default=None
+        The model's score or probability column (adds AUC, Brier score and
+        calibration error).
     weight : str or None, default=None
         A column of non-negative row weights.
     positive_label : str or None, default=None
         The label value that counts as positive, when labels are not 0/1.
     reference, min_group_size, confidence_level, correction
         As for :func:`seawall.metrics.group_metrics`.
+    n_bootstrap, n_calibration_bins, random_state
+        As for :func:`seawall.metrics.group_metrics` (score metrics only).
     scheduler : distributed.Client or str, default="local"
         A client, a scheduler's address, or ``"local"`` (see :func:`connect`).
     n_workers : int or None, default=None
@@ -254,7 +279,7 @@ def group_metrics(
     Returns
     -------
     GroupMetrics
-        As :func:`seawall.metrics.group_metrics` returns it (without score metrics).
+        As :func:`seawall.metrics.group_metrics` returns it.
 
     Raises
     ------
@@ -278,12 +303,19 @@ def group_metrics(
     ...                     sensitive=["sex", "race"], n_workers=2)  # doctest: +SKIP
     """
     caller = "group_metrics"
-    params = CommonParams(caller, confidence_level, min_group_size, correction, 0)
-    spec = cell_spec(label, prediction, sensitive, weight, positive_label)
+    params = CommonParams(caller, confidence_level, min_group_size, correction, random_state)
+    n_boot = int(check_real(n_bootstrap, "n_bootstrap", caller, low=0, integer=True))
+    n_calib = int(check_real(n_calibration_bins, "n_calibration_bins", caller, low=2, integer=True))
+    spec = cell_spec(label, prediction, sensitive, weight, positive_label, score=score)
     files = parquet_files(source)
     with connect(scheduler, n_workers=n_workers) as client:
         counted = count_partitions(client, files, spec, progress=progress)
-    return counted.metrics(reference, params)
+        parts = None
+        if score is not None:
+            parts = distributed_score_stats(
+                client, files, spec, score, counted.tables, counted.n_rows, n_calib
+            )
+    return counted.metrics(reference, params, parts, n_boot)
 
 
 def regression_metrics(
@@ -360,6 +392,7 @@ def cell_spec(
     positive_label: str | None,
     *,
     task: str = "classification",
+    score: str | None = None,
 ) -> CellSpec:
     """Validate column names into a :class:`CellSpec`.
 
@@ -377,11 +410,11 @@ def cell_spec(
         raise InvalidParameterError(
             "The 'sensitive' parameter must name at least one column. Got () instead."
         )
-    roles = {"label": label, "prediction": prediction, "weight": weight}
+    roles = {"label": label, "prediction": prediction, "weight": weight, "score": score}
     roles.update({f"sensitive ({i + 1})": s for i, s in enumerate(sens)})
     seen: dict[str, str] = {}
     for role, col in roles.items():
-        if col is None and role == "weight":
+        if col is None and role in ("weight", "score"):
             continue
         if not isinstance(col, str) or not col:
             raise param_error(role, "group_metrics", "a column name", col)
@@ -391,4 +424,4 @@ def cell_spec(
                 f"its own column."
             )
         seen[col] = role
-    return CellSpec(label, prediction, sens, weight, positive_label, task)
+    return CellSpec(label, prediction, sens, weight, positive_label, task, score)

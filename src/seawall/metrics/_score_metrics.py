@@ -159,20 +159,60 @@ class ScoreStats:
         hist = build_score_histogram(
             hist_scores, y_true, weight, row_cell, tables.n_fine, n_calibration_bins
         )
-        blank = np.array([1.0, np.nan, np.nan]) if not calibrated else np.ones(3)
         order = np.argsort(scores, kind="stable")
+        aucs = [
+            auc_by_group(scores, y_true, weight, g.members[row_cell], g.n_groups, order)
+            for g in tables.groupings
+        ]
+        return cls.from_histogram(hist, tables, aucs, calibrated, n_bootstrap, rng)
+
+    @classmethod
+    def from_histogram(
+        cls,
+        hist: ScoreHistogram,
+        tables: CountTables,
+        aucs: list[FloatArray],
+        calibrated: bool,
+        n_bootstrap: int,
+        rng: np.random.Generator,
+    ) -> ScoreStats:
+        """The statistics from the score histogram and each grouping's exact AUC.
+
+        The part of :meth:`compute` after the pass over the rows: a histogram
+        added up from partitions of a larger table (on the pooled scores' bin
+        edges) and AUCs assembled from score ranges give the same result.
+
+        Parameters
+        ----------
+        hist : ScoreHistogram
+            Per fine cell and class, the binned score sums.
+        tables : CountTables
+            The fine cells and groupings.
+        aucs : list of ndarray of float64
+            Each grouping's exact AUC per group.
+        calibrated : bool
+            Whether the scores were probabilities (else only AUC is kept).
+        n_bootstrap : int
+            Replicates to draw.
+        rng : numpy.random.Generator
+            The source of randomness.
+
+        Returns
+        -------
+        ScoreStats
+            The metrics.
+        """
+        blank = np.array([1.0, np.nan, np.nan]) if not calibrated else np.ones(3)
         exact, binned, jack, mult, brier_se, cal = [], [], [], [], [], []
         moments: tuple[FloatArray, ...] = (
             *(hist.rows, hist.weight, hist.s1, hist.s2, hist.s3, hist.s4),
             *(hist.squared_weights or ()),
         )
-        for grouping in tables.groupings:
+        for grouping, auc in zip(tables.groupings, aucs, strict=True):
             agg = [_aggregate(grouping, a) for a in moments]
             v, m = histogram_jackknife(*agg[:4])
             jack.append(v)
             mult.append(m)
-            members = grouping.members[row_cell]
-            auc = auc_by_group(scores, y_true, weight, members, grouping.n_groups, order)
             b, se, c = _group_metrics(hist, agg)
             brier_se.append(se)
             cal.append(c)

@@ -19,8 +19,14 @@ __all__ = [
     "CalibrationError",
     "ScoreHistogram",
     "auc_by_group",
+    "auc_from_parts",
+    "auc_parts",
     "brier_standard_error",
     "build_score_histogram",
+    "calibration_bins",
+    "histogram_edges",
+    "histogram_on_edges",
+    "histogram_quantiles",
     "calibration_error",
     "histogram_metrics",
 ]
@@ -69,6 +75,48 @@ def auc_by_group(
     >>> auc_by_group(s, y, None, np.zeros(4, dtype=np.intp), 1, np.argsort(s)).tolist()
     [0.75]
     """
+    num, p_tot, n_tot = auc_parts(scores, y_true, weight, group, n_groups, order)
+    return auc_from_parts(num, p_tot, n_tot)
+
+
+def auc_from_parts(num: FloatArray, p_tot: FloatArray, n_tot: FloatArray) -> FloatArray:
+    """The AUC ``num / (p_tot * n_tot)``; NaN for a group without both classes."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        auc = num / (p_tot * n_tot)
+    return np.where((p_tot > 0) & (n_tot > 0), auc, np.nan)
+
+
+def auc_parts(
+    scores: FloatArray,
+    y_true: npt.NDArray[np.int8],
+    weight: FloatArray | None,
+    group: IntArray,
+    n_groups: int,
+    order: IntArray,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The sums behind every group's AUC: pairs ordered right, positive and negative weight.
+
+    ``num`` is the weight of (positive, negative) pairs of a group where the
+    positive scores higher, ties counted one half; the AUC is
+    ``num / (p_tot * n_tot)``. Rows split by score into ranges (every row of
+    one range scoring below every row of the next) give a group's ``num`` as
+    the sum over ranges of the range's ``num`` plus its ``p_tot`` times the
+    negative weight of the lower ranges, which is how the AUC of a data set
+    too large for one machine is assembled exactly.
+
+    Parameters
+    ----------
+    scores, y_true, weight, group, n_groups, order
+        As for :func:`auc_by_group`.
+
+    Returns
+    -------
+    num, p_tot, n_tot : ndarray of float64, shape (n_groups,)
+        The ordered pairs' weight, the positives' and the negatives' weight.
+    """
+    if scores.size == 0:
+        zero = np.zeros(n_groups)
+        return zero, zero.copy(), zero.copy()
     # Stable sort by group of the score-sorted rows: score order is kept inside groups.
     g_sorted = group[order]
     by_group = np.argsort(g_sorted, kind="stable")
@@ -95,9 +143,7 @@ def auc_by_group(
     num = np.bincount(block_group, weights=pos * (neg_below + 0.5 * neg), minlength=n_groups)
     p_tot = np.bincount(block_group, weights=pos, minlength=n_groups)
     n_tot = np.bincount(block_group, weights=neg, minlength=n_groups)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        auc = num / (p_tot * n_tot)
-    return np.where((p_tot > 0) & (n_tot > 0), auc, np.nan)
+    return num.astype(np.float64), p_tot.astype(np.float64), n_tot.astype(np.float64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,10 +206,74 @@ def build_score_histogram(
     ScoreHistogram
         The summary.
     """
-    quantiles = np.quantile(scores, np.linspace(0.0, 1.0, N_FINE_BINS + 1)[1:-1])
+    edges = histogram_edges(np.quantile(scores, histogram_quantiles()), n_calibration_bins)
+    return histogram_on_edges(scores, y_true, weight, row_cell, n_fine, edges, n_calibration_bins)
+
+
+def histogram_quantiles() -> FloatArray:
+    """The levels of the pooled scores' quantiles that bound the fine bins."""
+    return np.linspace(0.0, 1.0, N_FINE_BINS + 1)[1:-1]
+
+
+def histogram_edges(quantiles: FloatArray, n_calibration_bins: int) -> FloatArray:
+    """The fine bins' inner edges: the pooled scores' quantiles and the calibration edges.
+
+    Parameters
+    ----------
+    quantiles : ndarray of float64
+        The scores' quantiles at :func:`histogram_quantiles`.
+    n_calibration_bins : int
+        Equal-width bins on [0, 1] for the expected calibration error.
+
+    Returns
+    -------
+    ndarray of float64
+        Sorted distinct edges; a bin is ``[edge_{k-1}, edge_k)``.
+    """
     calib_edges = np.linspace(0.0, 1.0, n_calibration_bins + 1)[1:-1]
-    # Inner edges; a bin is [edge_{k-1}, edge_k). Calibration edges are always edges.
-    edges = np.unique(np.concatenate([quantiles, calib_edges]))
+    return np.unique(np.concatenate([quantiles, calib_edges]))
+
+
+def calibration_bins(edges: FloatArray, n_calibration_bins: int) -> IntArray:
+    """The calibration (ECE) bin of each fine bin, from the fine bins' inner edges.
+
+    Examples
+    --------
+    >>> calibration_bins(np.array([0.25, 0.5, 0.7]), 2).tolist()
+    [0, 0, 1, 1]
+    """
+    calib_edges = np.linspace(0.0, 1.0, n_calibration_bins + 1)[1:-1]
+    lower_edge = np.r_[0.0, edges]
+    out: IntArray = np.minimum(
+        np.searchsorted(calib_edges, lower_edge, side="right"), n_calibration_bins - 1
+    ).astype(np.intp)
+    return out
+
+
+def histogram_on_edges(
+    scores: FloatArray,
+    y_true: npt.NDArray[np.int8],
+    weight: FloatArray | None,
+    row_cell: IntArray,
+    n_fine: int,
+    edges: FloatArray,
+    n_calibration_bins: int,
+) -> ScoreHistogram:
+    """:func:`build_score_histogram` on given edges: additive over parts of the rows.
+
+    Parameters
+    ----------
+    scores, y_true, weight, row_cell, n_fine, n_calibration_bins
+        As for :func:`build_score_histogram`.
+    edges : ndarray of float64
+        The inner edges (:func:`histogram_edges` of the pooled scores).
+
+    Returns
+    -------
+    ScoreHistogram
+        The summary; summaries of disjoint parts of the rows on the same edges
+        add up to the summary of their union.
+    """
     n_bins = edges.size + 1
     fine_bin = np.searchsorted(edges, scores, side="right")
     index = (row_cell * 2 + y_true) * n_bins + fine_bin
@@ -184,10 +294,7 @@ def build_score_histogram(
             np.bincount(index, w2 * scores, size).astype(np.float64).reshape(shape),
             np.bincount(index, w2 * scores * scores, size).astype(np.float64).reshape(shape),
         )
-    lower_edge = np.r_[0.0, edges]
-    calibration_bin = np.minimum(
-        (np.searchsorted(calib_edges, lower_edge, side="right")), n_calibration_bins - 1
-    ).astype(np.intp)
+    calibration_bin = calibration_bins(edges, n_calibration_bins)
     return ScoreHistogram(
         rows,
         weight_sum.reshape(shape),
