@@ -213,7 +213,7 @@ def in_memory_audit(files: list[str], score: str | None = None) -> tuple[Any, fl
     import tempfile
 
     code = """
-import pickle, resource, sys, time
+import pickle, sys, time
 import pandas as pd
 from seawall.metrics import group_metrics
 files, sens, score, n_boot, out = pickle.load(open(sys.argv[1], "rb"))
@@ -223,7 +223,9 @@ frame[sens] = frame[sens].astype(str)  # groups in sorted order, as the cluster 
 res = group_metrics(frame["label"], frame["prediction"], sensitive_features=frame[sens],
                     y_score=frame[score].astype("float64") if score else None, n_bootstrap=n_boot)
 seconds = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec from the parent.
+peak = next(int(line.split()[1]) * 1024 for line in open("/proc/self/status")
+            if line.startswith("VmHWM:"))
 pickle.dump((res, seconds, peak), open(out, "wb"))
 """
     with tempfile.TemporaryDirectory() as tmp:

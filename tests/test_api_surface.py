@@ -67,6 +67,7 @@ PUBLIC = {
         "profile_errors",
         "regression_metrics",
         "tick_stream",
+        "window_metrics",
     ],
     "seawall.evaluation": [
         "NAB_PROFILES",

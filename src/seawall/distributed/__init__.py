@@ -15,6 +15,10 @@ flagged steps of a block of series. The rows never travel to the client.
 - :func:`find_associations` and :func:`profile_errors`: association and
   weak-slice investigations of a partitioned data set, split by a seeded hash
   of a row key, equal to the in-memory result.
+- :func:`window_metrics`: windowed model metrics (volume, scores, performance,
+  label-free estimates, drift, fairness, quality) of prediction logs partitioned
+  by time or model; windows cut by a file boundary merge exactly, and the
+  points equal the in-memory result.
 - :func:`detect_fleet`: anomaly detection and incidents over a fleet whose
   partitions each hold whole series, equal to the single-machine run.
 - :func:`fit_stream` and :func:`tick_stream`: streaming detection with each
@@ -40,6 +44,7 @@ from seawall.distributed._files import parquet_files
 from seawall.distributed._metrics import group_metrics, regression_metrics
 from seawall.distributed._scan import find_associations, profile_errors
 from seawall.distributed._stream import StreamTick, fit_stream, tick_stream
+from seawall.distributed._windows import window_metrics
 
 __all__ = [
     "FleetDetection",
@@ -54,4 +59,5 @@ __all__ = [
     "profile_errors",
     "regression_metrics",
     "tick_stream",
+    "window_metrics",
 ]

@@ -9,7 +9,7 @@ the states by :func:`~seawall.monitoring._window_metrics.metric_points`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 import numpy as np
@@ -19,10 +19,11 @@ from seawall._validation import check_choice, check_real, param_error
 from seawall.monitoring._window_build import build_states, window_starts
 from seawall.monitoring._window_columns import resolve_columns
 from seawall.monitoring._window_inputs import Logs, parse_every, read_logs, to_frame
+from seawall.monitoring._window_parts import take_rows
 from seawall.monitoring._window_reference import build_profiles, reference_mask
 from seawall.monitoring._window_state import WindowStates
 
-__all__ = ["StateOptions", "collect_states", "window_states"]
+__all__ = ["StateOptions", "check_state_options", "collect_states", "window_states"]
 
 _CALIBRATIONS = ("none", "isotonic")
 
@@ -191,6 +192,52 @@ def window_states(
     return collect_states(logs, StateOptions.from_arguments(locals()), "window_states")
 
 
+def check_state_options(
+    options: StateOptions, caller: str
+) -> tuple[int, str, int, int, int | None, int]:
+    """Check the state options that do not need the logs.
+
+    Parameters
+    ----------
+    options : StateOptions
+        The options, as passed.
+    caller : str
+        The public function, for messages.
+
+    Returns
+    -------
+    tuple
+        The window length in nanoseconds, the calibration method, the numeric
+        and calibration bins, the sample cap and the score cap.
+
+    Raises
+    ------
+    InvalidParameterError
+        On an option out of range, or ``calibration="isotonic"`` without a
+        score or label column.
+    """
+    every_ns = parse_every(options.every, caller)
+    method = check_choice(options.calibration, "calibration", caller, _CALIBRATIONS)
+    bins = int(check_real(options.n_bins, "n_bins", caller, low=2, integer=True))
+    calib_bins = int(
+        check_real(options.n_calibration_bins, "n_calibration_bins", caller, low=2, integer=True)
+    )
+    sample_cap = options.sample_cap
+    if sample_cap is not None:
+        sample_cap = int(check_real(sample_cap, "sample_cap", caller, low=0, integer=True))
+    score_cap = int(
+        check_real(options.score_sample_cap, "score_sample_cap", caller, low=1, integer=True)
+    )
+    if method == "isotonic" and (options.score_col is None or options.label_col is None):
+        raise param_error(
+            "calibration",
+            caller,
+            "'none' when the logs have no score or label column",
+            options.calibration,
+        )
+    return every_ns, method, bins, calib_bins, sample_cap, score_cap
+
+
 def collect_states(logs: object, options: StateOptions, caller: str) -> WindowStates:
     """The body of :func:`window_states`, naming ``caller`` in its messages.
 
@@ -208,18 +255,7 @@ def collect_states(logs: object, options: StateOptions, caller: str) -> WindowSt
     WindowStates
         The states.
     """
-    every_ns = parse_every(options.every, caller)
-    method = check_choice(options.calibration, "calibration", caller, _CALIBRATIONS)
-    bins = int(check_real(options.n_bins, "n_bins", caller, low=2, integer=True))
-    calib_bins = int(
-        check_real(options.n_calibration_bins, "n_calibration_bins", caller, low=2, integer=True)
-    )
-    sample_cap = options.sample_cap
-    if sample_cap is not None:
-        sample_cap = int(check_real(sample_cap, "sample_cap", caller, low=0, integer=True))
-    score_cap = int(
-        check_real(options.score_sample_cap, "score_sample_cap", caller, low=1, integer=True)
-    )
+    every_ns, method, bins, calib_bins, sample_cap, score_cap = check_state_options(options, caller)
     frame = to_frame(logs, "logs", caller)
     columns = resolve_columns(
         [str(c) for c in frame.columns],
@@ -236,13 +272,6 @@ def collect_states(logs: object, options: StateOptions, caller: str) -> WindowSt
         caller=caller,
     )
     checked = read_logs(frame, columns, "logs", caller)
-    if method == "isotonic" and (options.score_col is None or options.label_col is None):
-        raise param_error(
-            "calibration",
-            caller,
-            "'none' when the logs have no score or label column",
-            options.calibration,
-        )
     if _is_table(options.reference):
         ref_frame = to_frame(options.reference, "reference", caller)
         shared = options.model_col not in {str(c) for c in ref_frame.columns}
@@ -290,14 +319,4 @@ def _is_table(x: object) -> bool:
 
 def _subset(logs: Logs, mask: npt.NDArray[np.bool_]) -> Logs:
     """The logs' rows where ``mask`` holds (for the reference)."""
-    rows = np.flatnonzero(mask)
-    return replace(
-        logs,
-        time_ns=logs.time_ns[rows],
-        model=logs.model[rows],
-        prediction=logs.prediction[rows],
-        score=None if logs.score is None else logs.score[rows],
-        label=None if logs.label is None else logs.label[rows],
-        features=logs.features.iloc[rows].reset_index(drop=True),
-        sensitive=tuple((codes[rows], labels) for codes, labels in logs.sensitive),
-    )
+    return take_rows(logs, np.flatnonzero(mask))

@@ -30,7 +30,7 @@ from seawall.monitoring._window_outputs import output_points, poisson_interval
 from seawall.monitoring._window_quality import quality_points
 from seawall.monitoring._window_state import WindowState, WindowStates, utc_ns
 
-__all__ = ["metric_points", "window_metrics"]
+__all__ = ["empty_window_points", "metric_points", "points_of", "window_metrics"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -80,29 +80,115 @@ def metric_points(states: WindowStates, *, alpha: float = 0.05, min_rows: int = 
         raise param_error("states", caller, "a WindowStates (from window_states)", type(states))
     level = check_real(alpha, "alpha", caller, low=0, high=1, low_open=True, high_open=True)
     least = int(check_real(min_rows, "min_rows", caller, low=1, integer=True))
-    z = float(special.ndtri(1.0 - level / 2.0))
+    return points_of(states, level, least)
+
+
+def points_of(
+    states: WindowStates, alpha: float, min_rows: int, *, fill_gaps: bool = True
+) -> MetricPoints:
+    """:func:`metric_points` with checked parameters; optionally without the empty windows.
+
+    A caller that holds only some of a model's windows (one partition of the
+    logs) cannot tell which windows between them are empty: it passes
+    ``fill_gaps=False`` and adds the empty windows of the whole data with
+    :func:`empty_window_points`. The points of the states do not depend on
+    which other states are passed with them.
+
+    Parameters
+    ----------
+    states : WindowStates
+        The states.
+    alpha : float
+        In (0, 1), as :func:`metric_points` takes it (not checked here).
+    min_rows : int
+        At least 1 (not checked here).
+    fill_gaps : bool, default=True
+        Add ``volume`` 0 for every empty window between a model's first and
+        last state, as :func:`metric_points` does.
+
+    Returns
+    -------
+    MetricPoints
+        The points.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from seawall.monitoring._summarize_windows import window_states
+    >>> logs = pd.DataFrame({"time": pd.to_datetime(["2024-01-01 00:10", "2024-01-01 02:10"]),
+    ...                      "model": "m", "prediction": [1, 0]})
+    >>> s = window_states(logs, every="1h", score_col=None, label_col=None)
+    >>> len(points_of(s, 0.05, 1)) - len(points_of(s, 0.05, 1, fill_gaps=False))
+    1
+    """
+    z = float(special.ndtri(1.0 - alpha / 2.0))
     real = list(states.states)
-    models, starts, ends = _gaps(real, states.every)
+    if fill_gaps:
+        models, starts, ends = _gaps(real, states.every)
+    else:
+        models = np.array([s.model for s in real], dtype=object)
+        starts = np.array([utc_ns(s.start) for s in real], dtype=np.int64)
+        ends = np.array([utc_ns(s.end) for s in real], dtype=np.int64)
     builder = PointsBuilder(models, starts, ends)
     n_real = len(real)
     if starts.size > n_real:
-        empty = np.arange(n_real, starts.size, dtype=np.intp)
-        lo, hi = poisson_interval(np.zeros(empty.size), level)
-        builder.add("volume", "", empty, np.zeros(empty.size), lo, hi, np.zeros(empty.size))
+        _add_empty(builder, np.arange(n_real, starts.size, dtype=np.intp), alpha)
     if real:
-        output_points(builder, real, z, level, least)
+        output_points(builder, real, z, alpha, min_rows)
         if states.has_labels:
-            accuracy_points(builder, real, z, least)
+            accuracy_points(builder, real, z, min_rows)
         if states.has_scores:
-            cbpe_points(builder, real, z, least)
+            cbpe_points(builder, real, z, min_rows)
             if states.has_labels:
-                score_performance_points(builder, real, z, level, least)
-        drift_points(builder, real, states, level, least)
-        quality_points(builder, real, {p.model: p for p in states.references}, z, least)
+                score_performance_points(builder, real, z, alpha, min_rows)
+        drift_points(builder, real, states, alpha, min_rows)
+        quality_points(builder, real, {p.model: p for p in states.references}, z, min_rows)
         for a, attribute in enumerate(states.sensitive):
             tables = [s.fairness[a] for s in real]
-            fairness_points(builder, tables, attribute, level, least, states.has_labels)
-    return builder.build(states.every, level, states.tz)
+            fairness_points(builder, tables, attribute, alpha, min_rows, states.has_labels)
+    return builder.build(states.every, alpha, states.tz)
+
+
+def empty_window_points(
+    models: npt.NDArray[np.object_], starts: IntArray, every: int, alpha: float, tz: str | None
+) -> MetricPoints:
+    """The points of windows without rows: ``volume`` 0 with its Poisson interval.
+
+    Parameters
+    ----------
+    models : ndarray of object, shape (k,)
+        Each empty window's model.
+    starts : ndarray of int64, shape (k,)
+        Its start in nanoseconds since the epoch (UTC).
+    every : int
+        The window length in nanoseconds.
+    alpha : float
+        ``1 -`` the intervals' level, in (0, 1).
+    tz : str or None
+        The time zone of the logs' times.
+
+    Returns
+    -------
+    MetricPoints
+        One ``volume`` point per window, as :func:`metric_points` gives it.
+
+    Examples
+    --------
+    >>> p = empty_window_points(np.array(["m"], dtype=object), np.array([0]), 10, 0.05, None)
+    >>> p.metric.tolist(), p.value.tolist(), p.upper.round(3).tolist()
+    (['volume'], [0.0], [3.689])
+    """
+    starts = np.asarray(starts, dtype=np.int64)
+    builder = PointsBuilder(np.asarray(models, dtype=object), starts, starts + every)
+    _add_empty(builder, np.arange(starts.size, dtype=np.intp), alpha)
+    return builder.build(every, alpha, tz)
+
+
+def _add_empty(builder: PointsBuilder, index: npt.NDArray[np.intp], alpha: float) -> None:
+    """Volume 0, and its interval, for the builder's empty windows at ``index``."""
+    zeros = np.zeros(index.size)
+    lo, hi = poisson_interval(zeros, alpha)
+    builder.add("volume", "", index, zeros, lo, hi, np.zeros(index.size, dtype=np.int64))
 
 
 def _gaps(states: list[WindowState], every: int) -> tuple[Any, IntArray, IntArray]:

@@ -11,6 +11,7 @@ from score to calibrated probability learned on its labelled rows.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -26,7 +27,7 @@ from seawall.monitoring._drift_summarize import summarize_table
 from seawall.monitoring._window_inputs import Logs
 from seawall.monitoring._window_state import ReferenceProfile
 
-__all__ = ["build_profiles", "reference_mask"]
+__all__ = ["ReferenceRule", "build_profiles", "reference_mask", "reference_rule"]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -53,6 +54,121 @@ def _bound_ns(value: object, tz: str | None, caller: str) -> int:
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
     return int(ts.value)
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceRule:
+    """Which rows of the logs are their model's reference, with the parameter checked.
+
+    Attributes
+    ----------
+    windows : int
+        Each model's first ``windows`` windows (from its first); 0 for a time
+        range.
+    start, end : int
+        The time range ``[start, end)`` in nanoseconds on the logs' clock (UTC
+        for time-zone-aware logs); unused with ``windows``.
+    """
+
+    windows: int
+    start: int = 0
+    end: int = 0
+
+    def mask(
+        self,
+        logs: Logs,
+        window_ns: npt.NDArray[np.int64],
+        every_ns: int,
+        first: npt.NDArray[np.int64] | None = None,
+    ) -> BoolArray:
+        """The reference rows of ``logs``.
+
+        Parameters
+        ----------
+        logs : Logs
+            The checked logs.
+        window_ns : ndarray of int64, shape (n_rows,)
+            Each row's window start.
+        every_ns : int
+            The window length.
+        first : ndarray of int64, shape (len(logs.models),) or None, default=None
+            Each model's first window start in the whole data, when ``logs``
+            are a part of it; ``None`` takes it from ``logs``.
+
+        Returns
+        -------
+        ndarray of bool, shape (n_rows,)
+            The reference rows.
+
+        Examples
+        --------
+        >>> from seawall.monitoring._window_columns import Columns
+        >>> from seawall.monitoring._window_inputs import read_logs
+        >>> cols = Columns("time", "model", "prediction", None, None, (), frozenset(), (), 1)
+        >>> logs = read_logs(pd.DataFrame({"time": ["2024-01-01 01:10"], "model": "m",
+        ...                  "prediction": [1]}), cols, "logs", "f")
+        >>> hour = 3_600_000_000_000
+        >>> window = logs.time_ns // hour * hour
+        >>> rule = ReferenceRule(1)
+        >>> rule.mask(logs, window, hour).tolist()
+        [True]
+        >>> rule.mask(logs, window, hour, first=window - hour).tolist()
+        [False]
+        """
+        if self.windows:
+            if first is None:
+                first = np.full(len(logs.models), np.iinfo(np.int64).max)
+                np.minimum.at(first, logs.model, window_ns)
+            return window_ns < first[logs.model] + self.windows * every_ns
+        return (logs.time_ns >= self.start) & (logs.time_ns < self.end)
+
+
+def reference_rule(reference: object, tz: str | None, caller: str) -> ReferenceRule:
+    """Check ``reference`` (``"first"``, ``k`` or ``(start, end)``) into a :class:`ReferenceRule`.
+
+    Parameters
+    ----------
+    reference : "first", int or (start, end)
+        As :func:`reference_mask` takes it.
+    tz : str or None
+        The time zone of the logs' times (the bounds must carry one exactly
+        when the logs do).
+    caller : str
+        Used in messages.
+
+    Returns
+    -------
+    ReferenceRule
+        The rule.
+
+    Raises
+    ------
+    InvalidParameterError
+        On another kind of ``reference``, ``k < 1`` or ``end <= start``.
+    DataValidationError
+        When the bounds and the logs disagree on carrying a time zone.
+
+    Examples
+    --------
+    >>> reference_rule("first", None, "f"), reference_rule(3, None, "f").windows
+    (ReferenceRule(windows=1, start=0, end=0), 3)
+    >>> reference_rule(("2024-01-01", "2024-01-02"), None, "f").end
+    1704153600000000000
+    """
+    if isinstance(reference, str):
+        if reference != "first":
+            raise param_error("reference", caller, _EXPECTED, reference)
+        reference = 1
+    if isinstance(reference, int | np.integer) and not isinstance(reference, bool):
+        return ReferenceRule(int(check_real(reference, "reference", caller, low=1, integer=True)))
+    if isinstance(reference, tuple) and len(reference) == 2:
+        lo, hi = (_bound_ns(b, tz, caller) for b in reference)
+        if hi <= lo:
+            raise param_error(
+                "reference", caller, "a (start, end) pair with start < end", reference
+            )
+        return ReferenceRule(0, lo, hi)
+    raise param_error("reference", caller, _EXPECTED, reference)
 
 
 def reference_mask(
@@ -96,23 +212,7 @@ def reference_mask(
     >>> reference_mask(logs, logs.time_ns // hour * hour, "first", hour, "f").tolist()
     [True, False]
     """
-    if isinstance(reference, str):
-        if reference != "first":
-            raise param_error("reference", caller, _EXPECTED, reference)
-        reference = 1
-    if isinstance(reference, int | np.integer) and not isinstance(reference, bool):
-        k = int(check_real(reference, "reference", caller, low=1, integer=True))
-        first = np.full(len(logs.models), np.iinfo(np.int64).max)
-        np.minimum.at(first, logs.model, window_ns)
-        return window_ns < first[logs.model] + k * every_ns
-    if isinstance(reference, tuple) and len(reference) == 2:
-        lo, hi = (_bound_ns(b, logs.tz, caller) for b in reference)
-        if hi <= lo:
-            raise param_error(
-                "reference", caller, "a (start, end) pair with start < end", reference
-            )
-        return (logs.time_ns >= lo) & (logs.time_ns < hi)
-    raise param_error("reference", caller, _EXPECTED, reference)
+    return reference_rule(reference, logs.tz, caller).mask(logs, window_ns, every_ns)
 
 
 def build_profiles(
