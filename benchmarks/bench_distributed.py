@@ -264,6 +264,9 @@ def main() -> None:
     ap.add_argument("--memory-limit", default="8GiB", help="per worker")
     ap.add_argument("--skip-memory-path", action="store_true", help="skip the in-memory audit")
     ap.add_argument("--quick", action="store_true", help="2M rows, 20k series")
+    ap.add_argument(
+        "--stream-only", action="store_true", help="only the streaming part, largest worker count"
+    )
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     if args.quick:
@@ -274,6 +277,12 @@ def main() -> None:
     fleet_files = ensure_fleet(
         args.data_dir / "fleet", args.fleet_series, args.steps, args.series_per_file
     )
+    if args.stream_only:
+        with connect("local", n_workers=max(args.workers), memory_limit=args.memory_limit) as c:
+            stream = stream_ticks(c, fleet_files, args.data_dir / "stream")
+        if args.json:
+            args.json.write_text(json.dumps({"stream": stream, "seawall": seawall_source()}))
+        return
     out: dict[str, Any] = {
         "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "versions": versions(["numpy", "pandas", "pyarrow", "dask", "distributed"]),

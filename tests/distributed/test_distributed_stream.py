@@ -120,3 +120,21 @@ def test_a_tick_must_move_forward_on_the_grid(client: distributed.Client, tmp_pa
         fit_stream(tmp_path / "parts", tmp_path / "st", scheduler=client)
     with pytest.raises(DataValidationError, match="no stream.json"):
         tick_stream(tmp_path, step, timestamp=times[-1], scheduler=client)
+
+
+def test_a_step_with_bad_values_is_refused_before_any_state_changes(
+    client: distributed.Client, tmp_path: Path
+) -> None:
+    frame, X, times = _history(n_series=6)
+    fit_stream(_write(frame, tmp_path / "parts", 2), tmp_path / "st", scheduler=client)
+    before = (tmp_path / "st" / "stream.json").read_text()
+    step = times[-1] + pd.Timedelta("1h")
+    twice = pd.DataFrame({"series": ["s000", "s000"], "value": [1.0, 2.0]})
+    with pytest.raises(DataValidationError, match="'s000' twice"):
+        tick_stream(tmp_path / "st", twice, timestamp=step, scheduler=client)
+    words = pd.DataFrame({"series": ["s000", "s001"], "value": [1.0, "high"]})
+    with pytest.raises(DataValidationError, match="must hold numbers; row 1 has 'high'"):
+        tick_stream(tmp_path / "st", words, timestamp=step, scheduler=client)
+    with pytest.raises(DataValidationError, match="neither"):
+        tick_stream(tmp_path / "st", tmp_path / "nope.parquet", timestamp=step, scheduler=client)
+    assert (tmp_path / "st" / "stream.json").read_text() == before

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from seawall._validation import check_real, param_error
@@ -241,25 +243,24 @@ def _tick_block(
     folder: str,
     step: int,
     skipped: int,
-    values: pd.Series[float] | str,
-    series_col: str,
-    value_col: str,
+    values: pa.Table,
     level: float,
 ) -> tuple[list[str], list[float], int, int]:
     """Score and learn one step of one block and write its next state.
 
-    Returns the anomalous keys and scores, the block's missing values and how
-    many of the step's values belonged to the block.
+    ``values`` has a ``key`` and a ``value`` column. Returns the anomalous keys
+    and scores, the block's missing values and how many of the step's values
+    belonged to the block.
     """
     keys, state = read_state(_state_path(Path(folder), block, step))
     det = StreamingDetector().resume(state)
-    if isinstance(values, str):
-        frame = pq.read_table(values, columns=[series_col, value_col]).to_pandas()
-        values = pd.Series(
-            frame[value_col].to_numpy(dtype=np.float64), index=frame[series_col].astype(str)
-        )
-    at = values.index.get_indexer(pd.Index(keys))
-    x = np.where(at >= 0, values.to_numpy()[at], np.nan)
+    # Arrow hashes the block's keys once and looks every value of the step up in
+    # them: ten times cheaper than hashing the step's keys for every block.
+    at = pc.index_in(values.column("key"), value_set=pa.array(keys, pa.string()))
+    pos = at.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
+    mine = pos >= 0
+    x = np.full(len(keys), np.nan)
+    x[pos[mine]] = values.column("value").to_numpy()[mine]
     gap = np.full(len(keys), np.nan)
     for _ in range(skipped):
         det.update(gap)
@@ -267,8 +268,58 @@ def _tick_block(
     det.update(x)
     write_state(_state_path(Path(folder), block, step + skipped + 1), keys, det.state_)
     hit = np.flatnonzero(score >= level)
-    found = int((at >= 0).sum())
-    return [keys[i] for i in hit], score[hit].tolist(), int(np.isnan(x).sum()), found
+    return (
+        [keys[i] for i in hit],
+        score[hit].tolist(),
+        int(np.isnan(x).sum()),
+        int((pos >= 0).sum()),
+    )
+
+
+def _step_values(values: object, series_col: str, value_col: str, caller: str) -> pa.Table:
+    """The step's values as an Arrow table of ``key`` (text) and ``value`` (float64), checked."""
+    if isinstance(values, pd.DataFrame):
+        frame = values
+    elif isinstance(values, str | Path) and Path(values).is_file():
+        names = pq.read_schema(values).names
+        frame = pq.read_table(
+            values, columns=[c for c in (series_col, value_col) if c in names]
+        ).to_pandas()
+    else:
+        raise DataValidationError(
+            f"values passed to {caller} must be a DataFrame or a Parquet file; got "
+            f"{values!r}, which is neither."
+        )
+    missing = [c for c in (series_col, value_col) if c not in frame.columns]
+    if missing:
+        raise DataValidationError(
+            f"values passed to {caller} lacks the column {missing[0]!r}; it has "
+            f"{list(map(str, frame.columns))!r}."
+        )
+    raw = frame[series_col]
+    keys = pa.array(raw) if pd.api.types.is_string_dtype(raw) else pa.array(raw.astype(str))
+    keys = keys.cast(pa.string())
+    if pc.count_distinct(keys, mode="all").as_py() != len(keys):
+        text = raw.astype(str)
+        raise DataValidationError(
+            f"values passed to {caller} has series {text[text.duplicated()].iloc[0]!r} "
+            f"twice; give one value per series."
+        )
+    given = frame[value_col]
+    numbers = given if pd.api.types.is_float_dtype(given) else pd.to_numeric(given, errors="coerce")
+    junk = numbers.isna() & given.notna()
+    if junk.any():
+        row = int(np.flatnonzero(junk.to_numpy())[0])
+        raise DataValidationError(
+            f"values passed to {caller}: column {value_col!r} must hold numbers; row {row} "
+            f"has {given.iloc[row]!r}. Leave a missing value empty instead."
+        )
+    return pa.table(
+        {
+            "key": keys,
+            "value": pa.array(numbers.to_numpy(dtype=np.float64, na_value=np.nan)),
+        }
+    )
 
 
 def tick_stream(
@@ -286,9 +337,10 @@ def tick_stream(
     state_dir : str or Path
         The directory :func:`fit_stream` wrote (reachable by the workers).
     values : pandas.DataFrame, str or Path
-        The step's values: a frame, or one Parquet file, with the stream's
-        series and value columns (one row per series; series without a row
-        are missing at this step).
+        The step's values: a frame, or one Parquet file read by the client,
+        with the stream's series and value columns (one row per series; series
+        without a row are missing at this step). They are sent to each worker
+        once, as Arrow.
     timestamp : datetime-like
         The step's time: after the last step learned, on the stream's grid;
         steps skipped in between are learned as missing.
@@ -329,36 +381,11 @@ def tick_stream(
         )
     skipped = int(ahead) - 1
     series_col, value_col = manifest["series_col"], manifest["value_col"]
-    payload: pd.Series[float] | str
-    if isinstance(values, pd.DataFrame):
-        missing = [c for c in (series_col, value_col) if c not in values.columns]
-        if missing:
-            raise DataValidationError(
-                f"values passed to {caller} lacks the column {missing[0]!r}; it has "
-                f"{list(map(str, values.columns))!r}."
-            )
-        keys = values[series_col].astype(str)
-        if keys.duplicated().any():
-            raise DataValidationError(
-                f"values passed to {caller} has series {keys[keys.duplicated()].iloc[0]!r} "
-                f"twice; give one value per series."
-            )
-        payload = pd.Series(
-            pd.to_numeric(values[value_col], errors="raise").to_numpy(dtype=np.float64),
-            index=pd.Index(keys.to_numpy()),
-        )
-    else:
-        payload = str(values)
-        if not Path(payload).is_file():
-            raise DataValidationError(
-                f"values passed to {caller} must be a DataFrame or a Parquet file; "
-                f"{payload!r} is not a file."
-            )
+    table = _step_values(values, series_col, value_col, caller)
     step, level = int(manifest["steps"]), float(manifest["level"])
     with connect(scheduler, n_workers=n_workers) as client:
-        data: object = payload
-        if not isinstance(payload, str):  # one copy per worker, not one per task
-            data = client.scatter(payload, broadcast=True)  # type: ignore[no-untyped-call]
+        # One copy per worker, not one per task.
+        data = client.scatter(table, broadcast=True)  # type: ignore[no-untyped-call]
         results = map_parts(
             client,
             _tick_block,
@@ -367,8 +394,6 @@ def tick_stream(
             step,
             skipped,
             data,
-            series_col,
-            value_col,
             level,
             key="seawall-stream-tick",
         )
@@ -389,7 +414,7 @@ def tick_stream(
         .sort_values("score", ascending=False, kind="stable")
         .reset_index(drop=True)
     )
-    rows = payload.size if isinstance(payload, pd.Series) else pq.read_metadata(payload).num_rows
+    rows = table.num_rows
     return StreamTick(
         timestamp=when,
         anomalies=anomalies,
