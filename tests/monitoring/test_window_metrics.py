@@ -365,3 +365,15 @@ def test_options_are_honoured(rng: np.random.Generator) -> None:
     no_labels = window_metrics(logs, label_col=None, score_col=None, sensitive_cols="sex")
     assert {"accuracy", "auc", "cbpe_accuracy", "tpr_gap"}.isdisjoint(no_labels.metrics)
     assert "disparate_impact" in no_labels.metrics
+
+
+def test_a_row_without_a_model_is_refused_not_counted_as_another_model() -> None:
+    logs = pd.DataFrame(
+        {
+            "time": pd.to_datetime(["2024-01-01 00:10", "2024-01-01 00:20", "2024-01-01 00:30"]),
+            "model": ["a", None, "b"],
+            "prediction": [1, 0, 1],
+        }
+    )
+    with pytest.raises(DataValidationError, match=r"1 missing model\(s\), the first at row 1"):
+        window_metrics(logs, score_col=None, label_col=None, id_col=None)

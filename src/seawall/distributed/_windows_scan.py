@@ -22,7 +22,7 @@ from seawall.distributed._windows_read import read_part
 from seawall.exceptions import DataValidationError, InsufficientDataError
 from seawall.monitoring._window_build import window_starts
 from seawall.monitoring._window_columns import Columns
-from seawall.monitoring._window_inputs import to_ns
+from seawall.monitoring._window_inputs import checked_models, to_ns
 from seawall.monitoring._window_options import WindowOptions
 
 __all__ = [
@@ -144,13 +144,7 @@ def scan_part(path: str, spec: WindowSpec) -> PartKeys:
         return PartKeys(np.zeros(0, dtype=object), empty, empty, None, 0, 0)
     name = part_name(path)
     time_ns, tz = to_ns(frame[c.time], f"{name}[{c.time!r}]", CALLER)
-    raw_codes, raw_models = pd.factorize(frame[c.model])
-    if (raw_codes < 0).any():
-        raise DataValidationError(
-            f"{name}[{c.model!r}] passed to {CALLER} has {int((raw_codes < 0).sum())} missing "
-            f"model(s), the first at row {int(np.flatnonzero(raw_codes < 0)[0])}; every row "
-            f"needs its model. Drop or fill those rows."
-        )
+    raw_codes, raw_models = checked_models(frame[c.model], f"{name}[{c.model!r}]", CALLER)
     # Models are named by their text, as read_logs names them.
     codes, names = pd.factorize(np.array([str(m) for m in raw_models], dtype=object)[raw_codes])
     win = window_starts(time_ns, spec.options.every)

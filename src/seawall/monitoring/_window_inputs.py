@@ -24,7 +24,15 @@ from seawall.exceptions import DataValidationError, InsufficientDataError
 from seawall.monitoring._drift_inputs import column_kind
 from seawall.monitoring._window_columns import Columns
 
-__all__ = ["Logs", "check_columns", "parse_every", "read_logs", "to_frame", "to_ns"]
+__all__ = [
+    "Logs",
+    "check_columns",
+    "checked_models",
+    "parse_every",
+    "read_logs",
+    "to_frame",
+    "to_ns",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -297,6 +305,49 @@ def _binary(col: Any, positive: Any, name: str, caller: str, *, allow_missing: b
     return out
 
 
+def checked_models(
+    values: pd.Series[Any], name: str, caller: str
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[Any]]:
+    """Factorise a model column, refusing a missing model (it would join another's rows).
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The model column.
+    name : str
+        How messages name it, e.g. ``"logs['model']"``.
+    caller : str
+        The public function, for messages.
+
+    Returns
+    -------
+    codes : ndarray of intp
+        Each row's model, in order of first appearance.
+    models : ndarray
+        The distinct models.
+
+    Raises
+    ------
+    DataValidationError
+        When a row has no model.
+
+    Examples
+    --------
+    >>> checked_models(pd.Series(["a", None]), "logs['model']", "f")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    seawall.exceptions.DataValidationError: logs['model'] passed to f has 1 missing model(s), ...
+    """
+    codes, models = pd.factorize(values)
+    if (codes < 0).any():
+        raise DataValidationError(
+            f"{name} passed to {caller} has {int((codes < 0).sum())} missing model(s), the "
+            f"first at row {int(np.flatnonzero(codes < 0)[0])}; every row needs its model. "
+            f"Drop or fill those rows."
+        )
+    return codes.astype(np.intp, copy=False), np.asarray(models)
+
+
 def read_logs(
     logs: object, columns: Columns, name: str, caller: str, *, require_time: bool = True
 ) -> Logs:
@@ -358,7 +409,9 @@ def read_logs(
         time_ns, tz = to_ns(frame[columns.time], f"{name}[{columns.time!r}]", caller)
     else:
         time_ns = np.zeros(len(frame), dtype=np.int64)
-    raw_codes, raw_models = pd.factorize(frame[columns.model])
+    raw_codes, raw_models = checked_models(
+        frame[columns.model], f"{name}[{columns.model!r}]", caller
+    )
     # Models are named by their text (sorted); values with the same text are one model.
     model_codes, model_names = pd.factorize(np.array([str(m) for m in raw_models]), sort=True)
     model_codes = model_codes[raw_codes]
