@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -178,61 +179,49 @@ def audit_command(
 
     reference = _parse_reference(references)
     console = Console(stderr=True)
+    common: dict[str, Any] = {
+        "label": label,
+        "prediction": prediction,
+        "score": score,
+        "sensitive": sensitive,
+        "positive_label": positive_label,
+        "reference": reference or None,
+        "task": task,
+        "min_group_size": min_group_size,
+        "gates": fail_on,
+        "confidence_level": confidence_level,
+        "correction": correction,
+        "n_bootstrap": n_bootstrap,
+        "random_state": seed,
+    }
     if scheduler is not None:
         from seawall.distributed import audit as distributed_audit
 
         with progress_counter(console) as report:
             result = distributed_audit(
                 str(data),
-                label=label,
-                prediction=prediction,
-                sensitive=sensitive,
-                score=score,
-                positive_label=positive_label,
-                reference=reference or None,
-                task=task,  # type: ignore[arg-type]
-                min_group_size=min_group_size,
-                gates=fail_on,
-                confidence_level=confidence_level,
-                correction=correction,  # type: ignore[arg-type]
-                n_bootstrap=n_bootstrap,
-                random_state=seed,
                 scheduler=scheduler,
                 n_workers=workers,
                 progress=lambda done, total: report(done, total, "counting partitions"),
+                **common,
             )
         paths = write_report(result, out_dir)
-        print_audit_summary(Console(), result, paths.html, paths.json)
-        if not result.passed:
-            raise SystemExit(1)
-        return
-    check_local_only(workers)
-    with progress_steps(console, 8) as advance:
-        advance(f"reading {data}")
-        frame = read_table(data)
-        result = run_audit(
-            frame,
-            label=label,
-            prediction=prediction,
-            score=score,
-            sensitive=sensitive,
-            positive_label=positive_label,
-            reference=reference or None,
-            task=task,  # type: ignore[arg-type]
-            min_group_size=min_group_size,
-            gates=fail_on,
-            confidence_level=confidence_level,
-            correction=correction,  # type: ignore[arg-type]
-            n_bootstrap=n_bootstrap,
-            random_state=seed,
-            associations=associations,
-            association_depth=association_depth,
-            mitigation=mitigation,
-            source=data,
-            progress=advance,
-        )
-        advance("writing the report")
-        paths = write_report(result, out_dir)
+    else:
+        check_local_only(workers)
+        with progress_steps(console, 8) as advance:
+            advance(f"reading {data}")
+            frame = read_table(data)
+            result = run_audit(
+                frame,
+                associations=associations,
+                association_depth=association_depth,
+                mitigation=mitigation,
+                source=data,
+                progress=advance,
+                **common,
+            )
+            advance("writing the report")
+            paths = write_report(result, out_dir)
     print_audit_summary(Console(), result, paths.html, paths.json)
     if not result.passed:
         raise SystemExit(1)

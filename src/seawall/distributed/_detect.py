@@ -28,7 +28,7 @@ from scipy import sparse
 from seawall._validation import check_real, param_error
 from seawall.distributed._cluster import connect
 from seawall.distributed._files import check_columns, parquet_files, read_columns
-from seawall.distributed._reduce import map_parts
+from seawall.distributed._reduce import map_parts, staged
 from seawall.exceptions import DataValidationError
 from seawall.monitoring import Incidents, daily_steps, detect, fleet_flags, fleet_threshold
 from seawall.monitoring import group_incidents as _group_incidents
@@ -314,13 +314,9 @@ def detect_fleet(
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
 
-    def stage(name: str) -> Callable[[int, int], None] | None:
-        return None if progress is None else (lambda d, n: progress(name, d, n))
-
-    check_columns(files[0], [series_col, timestamp_col, value_col, *labels], "the fleet detection")
     indexed = list(enumerate(files))
     with connect(scheduler, n_workers=n_workers) as client:
-        catalog, grid = scan_fleet(client, files, spec, stage("scan"))
+        catalog, grid = scan_fleet(client, files, spec, staged(progress, "scan"))
         level = (
             threshold
             if threshold is not None
@@ -338,7 +334,7 @@ def detect_fleet(
             grid,
             level,
             None if out_dir is None else str(out_dir),
-            progress=stage("score"),
+            progress=staged(progress, "score"),
             key="seawall-detect",
         )
     return _assemble(blocks, catalog, grid, level, spec, len(files), out_dir)

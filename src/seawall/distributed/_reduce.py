@@ -13,10 +13,28 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from distributed import Client, Future
 
-__all__ = ["map_parts", "map_reduce"]
+__all__ = ["map_parts", "map_reduce", "staged"]
 
 #: Partial results merged by one task.
 _FAN_IN = 8
+
+
+def staged(
+    progress: Callable[[str, int, int], None] | None, stage: str
+) -> Callable[[int, int], None] | None:
+    """One stage's ``(done, total)`` reporter for a ``progress(stage, done, total)`` callback.
+
+    Examples
+    --------
+    >>> seen = []
+    >>> staged(lambda *a: seen.append(a), "scan")(1, 4)
+    >>> seen, staged(None, "scan")
+    ([('scan', 1, 4)], None)
+    """
+    if progress is None:
+        return None
+    report = progress
+    return lambda done, total: report(stage, done, total)
 
 
 def _submit(

@@ -44,7 +44,7 @@ from seawall.associations._result import Investigation
 from seawall.associations._select import SearchParams, select
 from seawall.distributed._cluster import connect
 from seawall.distributed._files import check_columns, parquet_files
-from seawall.distributed._reduce import map_reduce
+from seawall.distributed._reduce import map_reduce, staged
 from seawall.distributed._scan_codes import Codebook, column_code, combo_code
 from seawall.distributed._scan_parts import (
     ScanSpec,
@@ -153,9 +153,6 @@ def _investigate(
     files = parquet_files(source)
     check_columns(files[0], spec.columns, "the investigation")
 
-    def stage(name: str) -> Callable[[int, int], None] | None:
-        return None if progress is None else (lambda d, n: progress(name, d, n))
-
     with connect(scheduler, n_workers=n_workers) as client:
         survey: Survey = map_reduce(
             client,
@@ -163,13 +160,13 @@ def _investigate(
             files,
             merge_surveys,
             spec,
-            progress=stage("survey"),
+            progress=staged(progress, "survey"),
             key="seawall-survey",
         )
         book = _codebook(survey, spec, bins, cap, caller)
         n = survey.n_analysed
         check_split(n, params, caller)
-        parts = _prepare(client, files, spec, book, params, stage("prepare"))
+        parts = _prepare(client, files, spec, book, params, staged(progress, "prepare"))
         sizes = client.gather(client.map(_view_sizes, parts, pure=False))  # type: ignore[no-untyped-call]
         n_search = int(sum(s for s, _ in sizes))
         n_confirm = int(sum(c for _, c in sizes))

@@ -31,7 +31,7 @@ from seawall._validation import check_real, param_error
 from seawall.distributed._cluster import connect
 from seawall.distributed._detect import FleetSpec, block_values, scan_fleet
 from seawall.distributed._files import parquet_files
-from seawall.distributed._reduce import map_parts
+from seawall.distributed._reduce import map_parts, staged
 from seawall.distributed._stream_state import read_state, write_state
 from seawall.exceptions import DataValidationError
 from seawall.monitoring import StreamingDetector, daily_steps, fleet_threshold
@@ -157,11 +157,8 @@ def fit_stream(
     files = parquet_files(source)
     folder.mkdir(parents=True, exist_ok=True)
 
-    def stage(name: str) -> Callable[[int, int], None] | None:
-        return None if progress is None else (lambda d, n: progress(name, d, n))
-
     with connect(scheduler, n_workers=n_workers) as client:
-        catalog, grid = scan_fleet(client, files, spec, stage("scan"))
+        catalog, grid = scan_fleet(client, files, spec, staged(progress, "scan"))
         steps = np.diff(grid)
         if (steps != steps[0]).any():
             raise DataValidationError(
@@ -178,7 +175,7 @@ def fit_stream(
             grid,
             w,
             str(folder),
-            progress=stage("fit"),
+            progress=staged(progress, "fit"),
             key="seawall-stream-fit",
         )
     level = (

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 from seawall._validation import param_error
 from seawall.distributed._cluster import connect
 from seawall.distributed._files import parquet_files
-from seawall.distributed._reduce import map_parts
+from seawall.distributed._reduce import map_parts, staged
 from seawall.distributed._windows_read import check_part
 from seawall.distributed._windows_run import run_windows
 from seawall.distributed._windows_scan import CALLER, WindowSpec, extent, scan_part
@@ -180,12 +180,14 @@ def window_metrics(
     spec = WindowSpec(columns, checked, _out_dir(out))
     check_part(files[0], spec.read)
 
-    def stage(name: str) -> Callable[[int, int], None] | None:
-        return None if progress is None else (lambda d, n: progress(name, d, n))
-
     with connect(scheduler, n_workers=n_workers) as client:
         scanned = map_parts(
-            client, scan_part, files, spec, progress=stage("scan"), key="seawall-windows-scan"
+            client,
+            scan_part,
+            files,
+            spec,
+            progress=staged(progress, "scan"),
+            key="seawall-windows-scan",
         )
         ext = extent(scanned, files, checked.every)
         return run_windows(client, files, spec, ext, reference, progress)
