@@ -50,6 +50,7 @@ from seawall.metrics._scores import (
     histogram_edges,
     histogram_on_edges,
     histogram_quantiles,
+    onto_unit,
 )
 
 if TYPE_CHECKING:
@@ -181,7 +182,7 @@ def _histogram(
     s, y, w, cell = _rows(path, spec, score, keys)
     if span is not None:  # scores outside [0, 1]: the histogram serves AUC only
         lo, hi = span
-        s = (s - lo) / (hi - lo) if hi > lo else np.zeros_like(s)
+        s = onto_unit(s, lo, hi)
     h = histogram_on_edges(s, y, w, cell, n_fine, edges, n_calibration_bins)
     return (h.rows, h.weight, h.s1, h.s2, h.s3, h.s4, *(h.squared_weights or ()))
 
@@ -329,7 +330,7 @@ def distributed_score_stats(
         aucs.append(auc_from_parts(num, pos, neg))
     span = None if calibrated else (lo, hi)
     if span is not None:  # the histogram is of the rescaled scores, as in memory
-        values = (values - lo) / (hi - lo) if hi > lo else np.zeros_like(values)
+        values = onto_unit(values, lo, hi)
     at = dict(zip(ranks.tolist(), values.tolist(), strict=True))
     h = (n_rows - 1) * histogram_quantiles()
     below = np.floor(h).astype(np.intp)

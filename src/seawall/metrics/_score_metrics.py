@@ -37,6 +37,7 @@ from seawall.metrics._scores import (
     build_score_histogram,
     calibration_error,
     histogram_metrics,
+    onto_unit,
 )
 from seawall.metrics._significance import wald_homogeneity_pvalue
 from seawall.metrics._spread import abs_interval
@@ -152,7 +153,7 @@ class ScoreStats:
             )
             lo, hi = scores.min(), scores.max()
             # Only AUC is read from the histogram then: any monotone map will do.
-            hist_scores = (scores - lo) / (hi - lo) if hi > lo else np.zeros_like(scores)
+            hist_scores = onto_unit(scores, lo, hi)
         else:
             hist_scores = scores
         row_cell = tables.row_cells()

@@ -27,6 +27,7 @@ __all__ = [
     "histogram_edges",
     "histogram_on_edges",
     "histogram_quantiles",
+    "onto_unit",
     "calibration_error",
     "histogram_metrics",
 ]
@@ -208,6 +209,18 @@ def build_score_histogram(
     """
     edges = histogram_edges(np.quantile(scores, histogram_quantiles()), n_calibration_bins)
     return histogram_on_edges(scores, y_true, weight, row_cell, n_fine, edges, n_calibration_bins)
+
+
+def onto_unit(scores: FloatArray, lo: float, hi: float) -> FloatArray:
+    """Scores outside [0, 1] mapped onto it by their range (any monotone map serves AUC).
+
+    Examples
+    --------
+    >>> onto_unit(np.array([-2.0, 0.0, 2.0]), -2.0, 2.0).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    out: FloatArray = (scores - lo) / (hi - lo) if hi > lo else np.zeros_like(scores)
+    return out
 
 
 def histogram_quantiles() -> FloatArray:
