@@ -113,21 +113,37 @@ def timed(client: Any, run: Callable[[], Any]) -> tuple[Any, float, list[int]]:
     return out, seconds, sorted(peaks.values())
 
 
-def ensure_audit(folder: Path, n_rows: int, per_file: int) -> list[str]:
+def file_sizes(n_rows: int, per_file: int) -> list[int]:
+    """Rows per file: ``per_file`` each, the remainder in a last file."""
+    return [per_file] * (n_rows // per_file) + ([n_rows % per_file] if n_rows % per_file else [])
+
+
+def ensure(
+    folder: Path, want: dict[str, Any], write: Callable[[Path], None], what: str
+) -> list[str]:
+    """The Parquet files of ``folder/parts``, written by ``write`` unless meta.json matches."""
     meta = folder / "meta.json"
-    want = {"kind": "audit", "n_rows": n_rows, "rows_per_file": per_file, "random_state": 0}
     if not (meta.exists() and json.loads(meta.read_text()) == want):
         if folder.exists() and any(folder.iterdir()):
             sys.exit(f"{folder} holds other data; remove it or choose another --data-dir")
         t0 = time.perf_counter()
-        write_audit_parquet(folder / "parts", n_rows, rows_per_file=per_file, random_state=0)
+        write(folder / "parts")
         meta.write_text(json.dumps(want))
-        print(f"wrote {n_rows:,} audit rows in {time.perf_counter() - t0:.1f} s")
+        print(f"wrote {what} in {time.perf_counter() - t0:.1f} s")
     return list(parquet_files(folder / "parts"))
 
 
+def ensure_audit(folder: Path, n_rows: int, per_file: int) -> list[str]:
+    want = {"kind": "audit", "n_rows": n_rows, "rows_per_file": per_file, "random_state": 0}
+    return ensure(
+        folder,
+        want,
+        lambda parts: write_audit_parquet(parts, n_rows, rows_per_file=per_file, random_state=0),
+        f"{n_rows:,} audit rows",
+    )
+
+
 def ensure_fleet(folder: Path, n_series: int, n_steps: int, per_file: int) -> list[str]:
-    meta = folder / "meta.json"
     want = {
         "kind": "fleet",
         "n_series": n_series,
@@ -135,16 +151,14 @@ def ensure_fleet(folder: Path, n_series: int, n_steps: int, per_file: int) -> li
         "series_per_file": per_file,
         "random_state": 0,
     }
-    if not (meta.exists() and json.loads(meta.read_text()) == want):
-        if folder.exists() and any(folder.iterdir()):
-            sys.exit(f"{folder} holds other data; remove it or choose another --data-dir")
-        t0 = time.perf_counter()
-        write_fleet_parquet(
-            folder / "parts", n_series, n_steps, series_per_file=per_file, random_state=0
-        )
-        meta.write_text(json.dumps(want))
-        print(f"wrote {n_series:,} series x {n_steps} steps in {time.perf_counter() - t0:.1f} s")
-    return list(parquet_files(folder / "parts"))
+    return ensure(
+        folder,
+        want,
+        lambda parts: write_fleet_parquet(
+            parts, n_series, n_steps, series_per_file=per_file, random_state=0
+        ),
+        f"{n_series:,} series x {n_steps} steps",
+    )
 
 
 def stream_ticks(client: Any, files: list[str], folder: Path, n_ticks: int = 3) -> dict[str, Any]:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -36,10 +35,10 @@ import numpy as np
 import pandas as pd
 
 from _harness import seawall_source, status_kib, versions
-from bench_distributed import timed
+from bench_distributed import ensure, file_sizes, timed
 from seawall.associations import profile_errors as memory_profile_errors
 from seawall.datasets import make_slices
-from seawall.distributed import connect, parquet_files
+from seawall.distributed import connect
 from seawall.distributed._scan import profile_errors
 
 CONTEXT = [f"f{i}" for i in range(10)]
@@ -48,25 +47,19 @@ TEXT = [*CONTEXT, "group", "qualification"]
 
 def ensure_slices(folder: Path, n_rows: int, per_file: int) -> list[str]:
     """Write (once) ``n_rows`` of make_slices in files of ``per_file`` rows."""
-    meta = folder / "meta.json"
-    want = {"kind": "slices", "n_rows": n_rows, "rows_per_file": per_file}
-    if not (meta.exists() and json.loads(meta.read_text()) == want):
-        if folder.exists() and any(folder.iterdir()):
-            sys.exit(f"{folder} holds other data; remove it or choose another --data-dir")
-        (folder / "parts").mkdir(parents=True)
-        t0 = time.perf_counter()
+
+    def write(parts: Path) -> None:
+        parts.mkdir(parents=True)
         start = 0
-        for i, size in enumerate(
-            [per_file] * (n_rows // per_file) + ([n_rows % per_file] if n_rows % per_file else [])
-        ):
+        for i, size in enumerate(file_sizes(n_rows, per_file)):
             frame = make_slices(max(size, 1_000), random_state=i).frame.iloc[:size]
             frame = frame.astype(dict.fromkeys(TEXT, "category"))
             frame.insert(0, "row_id", np.arange(start, start + size, dtype=np.int64))
-            frame.to_parquet(folder / "parts" / f"part-{i:04d}.parquet", index=False)
+            frame.to_parquet(parts / f"part-{i:04d}.parquet", index=False)
             start += size
-        meta.write_text(json.dumps(want))
-        print(f"wrote {n_rows:,} rows in {time.perf_counter() - t0:.1f} s")
-    return list(parquet_files(folder / "parts"))
+
+    want = {"kind": "slices", "n_rows": n_rows, "rows_per_file": per_file}
+    return ensure(folder, want, write, f"{n_rows:,} rows")
 
 
 def scan(files: list[str], client: Any, depth: int) -> Any:

@@ -285,9 +285,9 @@ def _scored(n: int, seed: int) -> pd.DataFrame:
 def test_score_metrics_equal_the_in_memory_result(
     client: distributed.Client, tmp_path: Path, weighted: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import seawall.distributed._scores as scores
+    import seawall.distributed._buckets as buckets
 
-    monkeypatch.setattr(scores, "_BUCKET_ROWS", 3_000)  # the sort runs over ~8 score ranges
+    monkeypatch.setattr(buckets, "BUCKET_ROWS", 3_000)  # the sort runs over ~8 score ranges
     frame = _scored(24_000, 10)
     folder = _write(frame, tmp_path / "parts", 5)
     sens = ["race", "sex"]

@@ -306,3 +306,40 @@ def test_a_model_without_reference_rows(client: distributed.Client, tmp_path: Pa
         window_metrics(
             tmp_path / "logs", reference=("2024-03-01", "2024-03-01 03:00"), scheduler=client
         )
+
+
+def test_seawall_monitor_windows_with_a_scheduler_stores_memory_points(
+    client: distributed.Client, fleet_logs: pd.DataFrame, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from seawall.cli import cli
+    from seawall.storage import Store
+
+    files = _by_time(fleet_logs, tmp_path / "logs", "1D")
+    store = tmp_path / "fleet.duckdb"
+    args = ["monitor", "windows", str(tmp_path / "logs"), "--store", str(store)]
+    args += ["--every", "6h", "--time-col", "timestamp", "--prediction-col", "y_pred"]
+    args += ["--score-col", "y_score", "--label-col", "y_true", "--sensitive", "group"]
+    run = CliRunner().invoke(
+        cli, [*args, "--scheduler", client.scheduler.address, "--out", str(tmp_path / "pts")]
+    )
+    assert run.exit_code == 0, run.output
+    want = memory_window_metrics(_concatenated(files), every="6h", **COLUMNS).to_frame()
+    assert f"3 model(s): {len(want)} metric points stored" in run.output
+    with Store(store) as s:
+        got = s.read_metric_points().to_pandas()
+    keys = ["model", "metric", "qualifier", "window_start"]
+    got = got.sort_values(keys, ignore_index=True)
+    want = want.sort_values(keys, ignore_index=True)
+    assert len(got) == len(want)
+    np.testing.assert_array_equal(got["metric"], want["metric"])
+    np.testing.assert_allclose(got["value"], want["value"], rtol=1e-9, equal_nan=True)
+    assert len(list((tmp_path / "pts").glob("points-*.parquet"))) >= len(files)
+    # LOGS without a cluster, or a cluster without LOGS, is refused plainly.
+    run = CliRunner().invoke(cli, args)
+    assert run.exit_code == 2 and "need --scheduler" in run.output
+    run = CliRunner().invoke(
+        cli, ["monitor", "windows", "--store", str(store), "--scheduler", "local"]
+    )
+    assert run.exit_code == 2 and "--scheduler needs LOGS" in run.output

@@ -10,8 +10,9 @@ from rich.console import Console
 from rich.table import Table
 
 from seawall.cli._detect import find_inputs, fleet_level_options
-from seawall.cli._errors import reports_errors
+from seawall.cli._errors import UserError, reports_errors
 from seawall.cli._render import progress_counter
+from seawall.cli._scheduler import check_local_only, scheduler_options
 
 __all__ = ["monitor_group"]
 
@@ -61,28 +62,41 @@ def models_command(data: Path, store_path: Path, model_col: str) -> None:
             console.print(f"{path}: {r.inserted} model(s) registered, {r.replaced} updated.")
 
 
-@monitor_group.command("ingest")
-@click.argument("logs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@_STORE
-@_MODEL_COL
-@click.option("--time-col", default="time", show_default=True, help="The prediction time.")
-@_REQUEST_ID_COL
-@click.option("--prediction-col", default="prediction", show_default=True, help="The prediction.")
-@click.option("--score-col", default="score", show_default=True, help="The score (a probability).")
-@click.option(
+_TIME_COL = click.option(
+    "--time-col", default="time", show_default=True, help="The prediction time."
+)
+_PREDICTION_COL = click.option(
+    "--prediction-col", default="prediction", show_default=True, help="The prediction."
+)
+_SCORE_COL = click.option(
+    "--score-col", default="score", show_default=True, help="The score (a probability)."
+)
+_SENSITIVE = click.option(
     "--sensitive",
     "sensitive_cols",
     multiple=True,
     metavar="COL",
     help="A sensitive attribute column (fairness per window); repeat for several.",
 )
-@click.option(
+_FEATURE = click.option(
     "--feature",
     "feature_cols",
     multiple=True,
     metavar="COL",
     help="A feature column to watch; repeat. Default: every other column.",
 )
+
+
+@monitor_group.command("ingest")
+@click.argument("logs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_STORE
+@_MODEL_COL
+@_TIME_COL
+@_REQUEST_ID_COL
+@_PREDICTION_COL
+@_SCORE_COL
+@_SENSITIVE
+@_FEATURE
 @reports_errors
 def ingest_command(
     logs: tuple[Path, ...],
@@ -165,6 +179,7 @@ def labels_command(
 
 
 @monitor_group.command("windows")
+@click.argument("logs", required=False, type=click.Path(path_type=Path))
 @_STORE
 @click.option(
     "--every", default="1h", show_default=True, help="The window length (1h, 1D, 15min...)."
@@ -175,24 +190,118 @@ def labels_command(
     default=None,
     help="Judge drift against the first N windows of each model [default: the first].",
 )
+@_MODEL_COL
+@_TIME_COL
+@_REQUEST_ID_COL
+@_PREDICTION_COL
+@_SCORE_COL
+@click.option(
+    "--label-col",
+    default="label",
+    show_default=True,
+    help="With LOGS: the true outcome, where known (left out when the logs lack it).",
+)
+@_SENSITIVE
+@_FEATURE
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="With LOGS: a directory the workers also write the points to, as Parquet.",
+)
+@scheduler_options
 @reports_errors
-def windows_command(store_path: Path, every: str, reference_windows: int | None) -> None:
+def windows_command(
+    logs: Path | None,
+    store_path: Path,
+    every: str,
+    reference_windows: int | None,
+    model_col: str,
+    time_col: str,
+    request_id_col: str,
+    prediction_col: str,
+    score_col: str,
+    label_col: str,
+    sensitive_cols: tuple[str, ...],
+    feature_cols: tuple[str, ...],
+    out_dir: Path | None,
+    scheduler: str | None,
+    workers: int | None,
+) -> None:
     """Compute every model's windowed metrics from its logs and store them.
 
     Volume, score distribution, drift of each feature and of the score (with the
     false-discovery rate controlled across features), accuracy/AUC/calibration
     where labels arrived, label-free estimated accuracy, disparate impact and TPR
     gap, null/out-of-range/unseen rates; each with an interval.
+
+    The logs come from the store; or, with --scheduler, from LOGS, a directory
+    or glob of Parquet files (partitioned by time and/or model) read on a Dask
+    cluster, and the points are stored in the store all the same.
     """
+    reference: object = "first" if reference_windows is None else reference_windows
+    if scheduler is None:
+        check_local_only(workers)
+        if logs is not None or out_dir is not None:
+            raise UserError(
+                "LOGS and --out need --scheduler (the logs are then read on a Dask "
+                "cluster); without it, load the logs with 'seawall monitor ingest' and "
+                "the windows are computed from the store."
+            )
+        _store_windows(store_path, every, reference)
+        return
+    if logs is None:
+        raise UserError("--scheduler needs LOGS: a directory or glob of Parquet prediction logs.")
+    import pyarrow.parquet as pq
+
+    from seawall.distributed import parquet_files, window_metrics
+    from seawall.storage import Store
+
+    names = set(pq.read_schema(parquet_files(str(logs))[0]).names)
+    stages = {
+        "scan": "reading times and models",
+        "reference": "profiling references",
+        "states": "windows of each partition",
+        "merge": "merging cut windows",
+    }
+    with progress_counter(Console(stderr=True)) as report:
+        points = window_metrics(
+            str(logs),
+            every=every,
+            reference=reference,
+            time_col=time_col,
+            model_col=model_col,
+            prediction_col=prediction_col,
+            score_col=score_col if score_col in names else None,
+            label_col=label_col if label_col in names else None,
+            feature_cols=list(feature_cols) or None,
+            sensitive_cols=list(sensitive_cols) or None,
+            id_col=request_id_col if request_id_col in names else None,
+            out=out_dir,
+            scheduler=scheduler,
+            n_workers=workers,
+            progress=lambda stage, done, total: report(done, total, stages[stage]),
+        )
+    frame = points.to_frame()
+    with Store(store_path) as store:
+        store.write_metric_points(frame)
+    console = Console(soft_wrap=True)
+    n_models = frame["model"].nunique()
+    console.print(f"{n_models} model(s): {len(frame)} metric points stored in {store_path}.")
+    for role, col in (("score", score_col), ("label", label_col)):
+        if col not in names:
+            console.print(f"  no {role} column {col!r} in the logs: its metrics are left out")
+    if out_dir is not None:
+        console.print(f"  points also written to {out_dir}")
+
+
+def _store_windows(store_path: Path, every: str, reference: object) -> None:
+    """The windows of the logs in the store."""
     from seawall.storage import Store, compute_windows
 
     with Store(store_path) as store, progress_counter(Console(stderr=True)) as report:
-        run = compute_windows(
-            store,
-            every=every,
-            reference="first" if reference_windows is None else reference_windows,
-            progress=report,
-        )
+        run = compute_windows(store, every=every, reference=reference, progress=report)
     console = Console(soft_wrap=True)
     console.print(f"{len(run.models)} model(s): {run.n_points} metric points stored.")
     for reason in run.skipped:

@@ -12,7 +12,8 @@ from rich.table import Table
 from seawall._io import read_table, write_table
 from seawall.audit._audit import _check_columns
 from seawall.cli._errors import UserError, reports_errors
-from seawall.cli._render import progress_steps
+from seawall.cli._render import progress_counter, progress_steps
+from seawall.cli._scheduler import check_local_only, scheduler_options
 
 __all__ = ["repair_command"]
 
@@ -81,8 +82,10 @@ __all__ = ["repair_command"]
     "out_file",
     required=True,
     type=click.Path(path_type=Path),
-    help="The repaired table (.csv or .parquet): DATA with the features replaced.",
+    help="The repaired table (.csv or .parquet): DATA with the features replaced. With "
+    "--scheduler, a new or empty directory for the repaired partitions.",
 )
+@scheduler_options
 @reports_errors
 def repair_command(
     data: Path,
@@ -95,6 +98,8 @@ def repair_command(
     label: str | None,
     seed: int,
     out_file: Path,
+    scheduler: str | None,
+    workers: int | None,
 ) -> None:
     """Repair features so the protected attribute cannot be read from them.
 
@@ -106,6 +111,10 @@ def repair_command(
     are certified before and after (Feldman et al.'s test: a classifier tries to
     predict the protected attribute; a balanced error rate above 1/2 - beta/8,
     beta the protected group's positive rate, certifies them).
+
+    With --scheduler, DATA (and --fit-on) are directories or globs of Parquet
+    partitions: the repair is learned on the Dask cluster exactly as in memory,
+    and each partition is repaired and written under OUT by one task.
 
     \b
     Example:
@@ -128,6 +137,23 @@ def repair_command(
             "the protected attribute is not repaired."
         )
     console = Console(stderr=True)
+    if scheduler is not None:
+        _repair_on_cluster(
+            console,
+            data,
+            fit_on,
+            list(sensitive),
+            list(features),
+            label,
+            out_file,
+            scheduler,
+            workers,
+            DisparateImpactRemover(
+                repair_level=repair_level, mode=mode, categorical=categorical, random_state=seed
+            ),
+        )
+        return
+    check_local_only(workers)
     steps = 3 + (fit_on is not None) + 2 * (label is not None)
     with progress_steps(console, steps) as advance:
         advance(f"reading {data}")
@@ -167,6 +193,47 @@ def repair_command(
             out[c] = repaired[c].to_numpy()
         write_table(out, out_file)
     _print_summary(Console(), remover, len(frame), before, after, out_file)
+
+
+def _repair_on_cluster(
+    console: Console,
+    data: Path,
+    fit_on: Path | None,
+    sensitive: list[str],
+    features: list[str],
+    label: str | None,
+    out_dir: Path,
+    scheduler: str,
+    workers: int | None,
+    remover: Any,
+) -> None:
+    """The repair of Parquet partitions on a Dask cluster (``--scheduler``)."""
+    from seawall.distributed import repair
+
+    if label is not None:
+        raise UserError(
+            "--label (certification) trains a classifier on the rows in memory and does not "
+            "run on a Dask cluster; certify a sample of the repaired partitions with "
+            "`seawall repair SAMPLE.parquet --label ...`, or drop --label."
+        )
+    stages = {
+        "scan": "reading the partitions",
+        "sort": "sorting each feature's values",
+        "repair": "repairing and writing the partitions",
+    }
+    with progress_counter(console) as report:
+        run = repair(
+            str(data),
+            remover,
+            sensitive=sensitive,
+            features=features,
+            out=out_dir,
+            fit_on=None if fit_on is None else str(fit_on),
+            scheduler=scheduler,
+            n_workers=workers,
+            progress=lambda stage, done, total: report(done, total, stages[stage]),
+        )
+    _print_summary(Console(), run.remover, run.n_rows, None, None, out_dir)
 
 
 def _print_summary(

@@ -19,6 +19,9 @@ flagged steps of a block of series. The rows never travel to the client.
   label-free estimates, drift, fairness, quality) of prediction logs partitioned
   by time or model; windows cut by a file boundary merge exactly, and the
   points equal the in-memory result.
+- :func:`fit_remover` and :func:`repair`: the disparate-impact repair of a
+  partitioned data set, fitted on exact order statistics (a distributed sort)
+  and applied partition by partition, equal to the in-memory result.
 - :func:`detect_fleet`: anomaly detection and incidents over a fleet whose
   partitions each hold whole series, equal to the single-machine run.
 - :func:`fit_stream` and :func:`tick_stream`: streaming detection with each
@@ -42,22 +45,26 @@ from seawall.distributed._cluster import connect
 from seawall.distributed._detect import FleetDetection, detect_fleet
 from seawall.distributed._files import parquet_files
 from seawall.distributed._metrics import group_metrics, regression_metrics
+from seawall.distributed._repair import RepairedParts, fit_remover, repair
 from seawall.distributed._scan import find_associations, profile_errors
 from seawall.distributed._stream import StreamTick, fit_stream, tick_stream
 from seawall.distributed._windows import window_metrics
 
 __all__ = [
     "FleetDetection",
+    "RepairedParts",
     "StreamTick",
     "audit",
     "connect",
     "detect_fleet",
     "find_associations",
+    "fit_remover",
     "fit_stream",
     "group_metrics",
     "parquet_files",
     "profile_errors",
     "regression_metrics",
+    "repair",
     "tick_stream",
     "window_metrics",
 ]

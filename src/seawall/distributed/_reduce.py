@@ -126,6 +126,7 @@ def map_parts(
     *args: Any,
     progress: Callable[[int, int], None] | None = None,
     key: str = "seawall",
+    settle: bool = False,
 ) -> list[Any]:
     """Run ``task(part, *args)`` for every part and gather the (small) results in order.
 
@@ -143,6 +144,9 @@ def map_parts(
         Called with ``(parts_done, n_parts)`` as the parts finish.
     key : str, default="seawall"
         Prefix of the tasks' names.
+    settle : bool, default=False
+        Wait for every part to finish, failed or not, before raising the first
+        error (so that what the tasks write can be cleaned up after a failure).
 
     Returns
     -------
@@ -158,5 +162,9 @@ def map_parts(
     """
     futures, _ = _submit(client, task, parts, args, key)
     _report(futures, progress)
+    if settle:
+        from distributed import wait
+
+        wait(futures)  # type: ignore[no-untyped-call]
     results: list[Any] = client.gather(futures)  # type: ignore[no-untyped-call]
     return results

@@ -37,6 +37,7 @@ import numpy.typing as npt
 from seawall._groups import to_group_columns
 from seawall._validation import to_float, to_weights
 from seawall.audit._audit import label_codes
+from seawall.distributed._buckets import owners, run_buckets, sample, splitters
 from seawall.distributed._files import read_columns
 from seawall.distributed._reduce import map_parts, map_reduce
 from seawall.exceptions import DataValidationError, SeawallWarning
@@ -61,11 +62,6 @@ __all__ = ["ScoreParts", "distributed_score_stats"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
-
-#: Rows per bucket of the sort, about.
-_BUCKET_ROWS = 4_000_000
-#: Scores sampled per partition to place the buckets.
-_SAMPLE = 2_000
 
 
 def _cell_keys(tables: CountTables) -> dict[tuple[str, ...], int]:
@@ -120,17 +116,15 @@ def _scan(item: tuple[int, str], score: str) -> tuple[float, float, int, FloatAr
     )
     if s.size == 0:
         return math.inf, -math.inf, 0, s
-    rng = np.random.default_rng(index)
-    sample = rng.choice(s, size=min(_SAMPLE, s.size), replace=False)
-    return float(s.min()), float(s.max()), int(s.size), sample
+    return float(s.min()), float(s.max()), int(s.size), sample(s, index)
 
 
 def _split(
-    path: str, spec: CellSpec, score: str, keys: dict[tuple[str, ...], int], splitters: FloatArray
+    path: str, spec: CellSpec, score: str, keys: dict[tuple[str, ...], int], cuts: FloatArray
 ) -> dict[int, Rows]:
     """A partition's rows, by bucket of their score."""
     s, y, w, cell = _rows(path, spec, score, keys)
-    bucket = np.searchsorted(splitters, s, side="right")
+    bucket = np.searchsorted(cuts, s, side="right")
     out = {}
     for k in np.unique(bucket).tolist():
         sel = bucket == k
@@ -143,11 +137,6 @@ Rows = tuple[FloatArray, npt.NDArray[np.int8], FloatArray | None, IntArray]
 
 def _sizes(parts: dict[int, Rows], n_buckets: int) -> list[int]:
     return [int(parts[k][0].size) if k in parts else 0 for k in range(n_buckets)]
-
-
-def _pick(parts: dict[int, Rows], k: int) -> Rows | None:
-    """One bucket's rows of one partition (a task on the worker that holds them)."""
-    return parts.get(k)
 
 
 def _sort_bucket(
@@ -286,36 +275,25 @@ def distributed_score_stats(
             SeawallWarning,
             stacklevel=3,
         )
-    sample = np.concatenate([r[3] for r in scanned])
-    n_buckets = max(1, math.ceil(n_rows / _BUCKET_ROWS))
-    splitters = np.unique(np.quantile(sample, np.arange(1, n_buckets) / n_buckets))
+    cuts = splitters([r[3] for r in scanned], n_rows)
     keys = _cell_keys(tables)
     groupings = tables.groupings
     members = [g.members for g in groupings]
     sizes = [g.n_groups for g in groupings]
 
     split = client.map(
-        _split, list(files), spec=spec, score=score, keys=keys, splitters=splitters, pure=False
+        _split, list(files), spec=spec, score=score, keys=keys, cuts=cuts, pure=False
     )
-    n_b = splitters.size + 1
+    n_b = cuts.size + 1
     counts = np.array(
         client.gather([client.submit(_sizes, f, n_b, pure=False) for f in split]),  # type: ignore[no-untyped-call]
         dtype=np.int64,
     ).reshape(len(files), n_b)
     starts = np.r_[0, np.cumsum(counts.sum(axis=0))]
     ranks = _order_statistics(n_rows)
-    owner = np.searchsorted(starts, ranks, side="right") - 1
-    # Each bucket task receives only its slice of every partition, picked where it lies.
-    picked = [[client.submit(_pick, f, k, pure=False) for f in split] for k in range(n_b)]
-    del split  # the partitions' full outputs are no longer needed once picked
-    sorted_parts = [
-        client.submit(
-            _sort_bucket, ranks[owner == k] - starts[k], members, sizes, *picked[k], pure=False
-        )
-        for k in range(n_b)
-    ]
-    results = client.gather(sorted_parts)  # type: ignore[no-untyped-call]
-    del picked, sorted_parts
+    owner = owners(starts, ranks)
+    args = [(ranks[owner == k] - starts[k], members, sizes) for k in range(n_b)]
+    results = run_buckets(client, split, n_b, _sort_bucket, args)
     values = np.concatenate([r[1] for r in results])  # ranks in order: buckets ascend
     aucs = []
     for j, n_groups in enumerate(sizes):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["category_proportions", "move_categories", "repair_categories"]
+__all__ = ["category_proportions", "move_categories", "proportions_of", "repair_categories"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -55,6 +55,29 @@ def category_proportions(
     known = categories >= 0
     counts = np.zeros((n_groups, n_categories))
     np.add.at(counts, (groups[known], categories[known]), 1.0)
+    return proportions_of(counts)
+
+
+def proportions_of(counts: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Each group's category proportions and the target, from counts per group and category.
+
+    Parameters
+    ----------
+    counts : ndarray of float64, shape (n_groups, n_categories)
+        Rows per group and category (missing values left out), ``n_groups >= 1``.
+
+    Returns
+    -------
+    proportions, target : ndarray of float64
+        As :func:`category_proportions` returns them.
+
+    Examples
+    --------
+    >>> props, target = proportions_of(np.array([[3.0, 1.0], [0.0, 1.0]]))
+    >>> props.tolist(), target.tolist()
+    ([[0.75, 0.25], [0.0, 1.0]], [0.375, 0.625])
+    """
+    n_categories = counts.shape[1]
     totals = counts.sum(axis=1, keepdims=True)
     props = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
     target = np.median(props[totals[:, 0] > 0], axis=0) if n_categories else props[0]
@@ -67,7 +90,7 @@ def move_categories(
     proportions: FloatArray,
     target: FloatArray,
     repair_level: float,
-    rng: np.random.Generator,
+    draws: FloatArray,
 ) -> IntArray:
     """Reassign one group's category codes towards ``target``.
 
@@ -87,8 +110,8 @@ def move_categories(
         The target proportions ``π``.
     repair_level : float
         ``λ`` in [0, 1].
-    rng : numpy.random.Generator
-        Source of two uniforms per row.
+    draws : ndarray of float64, shape (n, 2)
+        Two uniforms in [0, 1) per row: whether it leaves, and where it goes.
 
     Returns
     -------
@@ -99,11 +122,10 @@ def move_categories(
     --------
     >>> codes = np.zeros(1000, dtype=np.intp)
     >>> moved = move_categories(codes, np.array([1.0, 0.0]), np.array([0.5, 0.5]), 1.0,
-    ...                         np.random.default_rng(0))
+    ...                         np.random.default_rng(0).random((1000, 2)))
     >>> 400 < int(moved.sum()) < 600
     True
     """
-    draws = rng.random((2, codes.size))
     desired = (1.0 - repair_level) * proportions + repair_level * target
     surplus = np.maximum(proportions - desired, 0.0)
     deficit = np.maximum(desired - proportions, 0.0)
@@ -112,10 +134,10 @@ def move_categories(
     with np.errstate(invalid="ignore", divide="ignore"):
         leave = np.where(proportions > 0, surplus / proportions, 0.0)
     known = codes >= 0
-    moving = known & (draws[0] < leave[np.where(known, codes, 0)])
+    moving = known & (draws[:, 0] < leave[np.where(known, codes, 0)])
     cumulative = np.cumsum(deficit / deficit.sum())
     cumulative[-1] = 1.0
-    dest = np.searchsorted(cumulative, draws[1][moving], "right")
+    dest = np.searchsorted(cumulative, draws[moving, 1], "right")
     out = codes.copy()
     out[moving] = np.minimum(dest, proportions.size - 1)
     return out
@@ -127,7 +149,7 @@ def repair_categories(
     proportions: FloatArray,
     target: FloatArray,
     repair_level: float,
-    rng: np.random.Generator,
+    draws: FloatArray,
 ) -> IntArray:
     """Reassign every group's category codes towards ``target``, group by group.
 
@@ -143,8 +165,8 @@ def repair_categories(
         The target proportions.
     repair_level : float
         ``λ`` in [0, 1].
-    rng : numpy.random.Generator
-        Drawn from group after group (see :func:`move_categories`).
+    draws : ndarray of float64, shape (n, 2)
+        Two uniforms per row (see :func:`move_categories`), aligned with ``groups``.
 
     Returns
     -------
@@ -157,7 +179,7 @@ def repair_categories(
     >>> categories = groups.copy()
     >>> props = np.array([[1.0, 0.0], [0.0, 1.0]])
     >>> out = repair_categories(groups, categories, props, np.array([0.5, 0.5]), 1.0,
-    ...                         np.random.default_rng(0))
+    ...                         np.random.default_rng(0).random((1000, 2)))
     >>> [200 < int((out[groups == g] == g).sum()) < 300 for g in (0, 1)]
     [True, True]
     """
@@ -165,5 +187,7 @@ def repair_categories(
     for g in range(proportions.shape[0]):
         rows = np.flatnonzero(groups == g)
         if rows.size and target.size:
-            out[rows] = move_categories(categories[rows], proportions[g], target, repair_level, rng)
+            out[rows] = move_categories(
+                categories[rows], proportions[g], target, repair_level, draws[rows]
+            )
     return out

@@ -23,6 +23,8 @@ import numpy.typing as npt
 __all__ = [
     "group_quantiles",
     "group_runs",
+    "knot_ranks",
+    "knots_between",
     "median_target",
     "quantile_at",
     "quantile_knots",
@@ -58,11 +60,61 @@ def quantile_knots(sorted_values: FloatArray, k: int) -> FloatArray:
     >>> quantile_knots(np.array([1.0, 2.0, 4.0]), 5)
     array([1. , 1.5, 2. , 3. , 4. ])
     """
-    n = sorted_values.size
+    pos, lo, hi = knot_ranks(sorted_values.size, k)
+    return knots_between(pos, sorted_values[lo], sorted_values[hi])
+
+
+def knot_ranks(n: int, k: int) -> tuple[FloatArray, IntArray, IntArray]:
+    """Where the ``k`` knots of ``n`` sorted values fall: fractional rank and its neighbours.
+
+    Parameters
+    ----------
+    n : int
+        The number of values, ``n >= 1``.
+    k : int
+        The number of knots, ``k >= 2``.
+
+    Returns
+    -------
+    pos : ndarray of float64, shape (k,)
+        Each knot's fractional rank, from 0 to ``n - 1``.
+    lo, hi : ndarray of intp, shape (k,)
+        The ranks (from 0) of the order statistics on either side of it.
+
+    Examples
+    --------
+    >>> pos, lo, hi = knot_ranks(3, 5)
+    >>> pos.tolist(), lo.tolist(), hi.tolist()
+    ([0.0, 0.5, 1.0, 1.5, 2.0], [0, 0, 1, 1, 2], [1, 1, 2, 2, 2])
+    """
     pos = np.linspace(0.0, n - 1.0, k)
     lo = pos.astype(np.intp)
-    hi = np.minimum(lo + 1, n - 1)
-    out = sorted_values[lo] + (pos - lo) * (sorted_values[hi] - sorted_values[lo])
+    return pos, lo, np.minimum(lo + 1, n - 1)
+
+
+def knots_between(pos: FloatArray, at_lo: FloatArray, at_hi: FloatArray) -> FloatArray:
+    """The knots from the order statistics at the ranks of :func:`knot_ranks`.
+
+    Parameters
+    ----------
+    pos : ndarray of float64, shape (k,)
+        The knots' fractional ranks.
+    at_lo, at_hi : ndarray of float64, shape (k,)
+        The sorted values at the ranks ``lo`` and ``hi``.
+
+    Returns
+    -------
+    ndarray of float64, shape (k,)
+        The knots, linear between the two order statistics, non-decreasing.
+
+    Examples
+    --------
+    >>> knots_between(np.array([0.0, 0.5, 1.0]), np.array([1.0, 1.0, 2.0]),
+    ...               np.array([2.0, 2.0, 2.0]))
+    array([1. , 1.5, 2. ])
+    """
+    lo = pos.astype(np.intp)
+    out = at_lo + (pos - lo) * (at_hi - at_lo)
     return np.maximum.accumulate(out)  # rounding must not break monotonicity
 
 

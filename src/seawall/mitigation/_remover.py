@@ -14,6 +14,7 @@ features that differ by group remain.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, Self
 
 import numpy as np
@@ -26,11 +27,18 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from seawall._validation import check_choice, check_real, check_seed, module_of, param_error
 from seawall.exceptions import DataValidationError, InsufficientDataError
-from seawall.mitigation._proportions import category_proportions, repair_categories
+from seawall.mitigation._proportions import proportions_of, repair_categories
 from seawall.mitigation._quantiles import group_quantiles, group_runs, median_target, repair_feature
 from seawall.mitigation._sensitive import GroupEncoder, SensitiveColumn, split_sensitive
 
-__all__ = ["DEFAULT_N_QUANTILES", "DisparateImpactRemover"]
+__all__ = [
+    "DEFAULT_N_QUANTILES",
+    "DisparateImpactRemover",
+    "Layout",
+    "check_present",
+    "floats",
+    "uniforms",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -66,7 +74,7 @@ def _is_numeric(col: Any) -> bool:
     return bool(pd.api.types.is_numeric_dtype(dtype))
 
 
-def _floats(col: Any, name: str, caller: str) -> FloatArray:
+def floats(col: Any, name: str, caller: str) -> FloatArray:
     """A numeric column as float64 (missing values as NaN); infinities are refused."""
     try:
         if isinstance(col, pd.Series):
@@ -84,6 +92,61 @@ def _floats(col: Any, name: str, caller: str) -> FloatArray:
             "values must be finite (missing values, NaN, pass through unchanged)."
         )
     return x
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which output columns a remover repairs by quantiles and which by proportions.
+
+    Attributes
+    ----------
+    positions : ndarray of intp
+        Positions in ``X`` (as passed) of the output columns.
+    names : tuple of str
+        The output columns' names.
+    numeric, categorical : tuple of int
+        Positions, among the output columns, of the numeric and categorical features.
+    """
+
+    positions: IntArray
+    names: tuple[str, ...]
+    numeric: tuple[int, ...]
+    categorical: tuple[int, ...]
+
+
+def uniforms(seed: list[int], n: int, width: int, offset: int) -> FloatArray:
+    """Rows ``offset .. offset + n - 1`` of a seeded stream of ``width`` uniforms per row.
+
+    Row ``i`` of ``default_rng(seed).random((m, width))`` for any ``m > i``: the
+    stream is skipped ahead, not drawn, so a part of a table gets the draws its
+    rows would get in the whole table.
+
+    Examples
+    --------
+    >>> whole = uniforms([0, 1], 5, 2, 0)
+    >>> bool((uniforms([0, 1], 2, 2, 3) == whole[3:]).all())
+    True
+    """
+    bits = np.random.PCG64(seed)  # what default_rng(seed) uses
+    bits.advance(offset * width)
+    out: FloatArray = np.random.Generator(bits).random((n, width))
+    return out
+
+
+def check_present(present: IntArray, encoder: GroupEncoder, name: str) -> None:
+    """Refuse a numeric feature that some group has no value of.
+
+    Raises
+    ------
+    InsufficientDataError
+        Naming the first such group and the feature.
+    """
+    if not present.all():
+        raise InsufficientDataError(
+            f"DisparateImpactRemover.fit: group {encoder.labels[int(np.argmin(present))]!r} "
+            f"has no non-missing value of feature {name!r}; its quantile function cannot "
+            "be learned. Drop the feature or fill its missing values."
+        )
 
 
 class DisparateImpactRemover(TransformerMixin, BaseEstimator):  # type: ignore[misc]
@@ -144,9 +207,12 @@ class DisparateImpactRemover(TransformerMixin, BaseEstimator):  # type: ignore[m
     ``d_g = (1 - λ) p_g + λ π``; a row of a category with a surplus leaves it
     with probability ``(p_g,c - d_g,c) / p_g,c`` (proportions from fit) and
     goes to a category with a deficit, drawn in proportion to the deficits. In
-    expectation each group then follows ``d_g``; the draws come from
-    ``numpy.random.default_rng([random_state, 0, j])`` for feature ``j``, by row
-    position. Missing values and categories not seen in fit are kept.
+    expectation each group then follows ``d_g``; row ``i``'s two draws are row
+    ``i`` of ``numpy.random.default_rng([random_state, 0, j]).random((n, 2))``
+    for feature ``j``. Missing values and categories not seen in fit are kept.
+    Since every draw belongs to a row position, a table cut into consecutive
+    parts is repaired part by part exactly as a whole
+    (:func:`seawall.distributed.repair` does so on a Dask cluster).
 
     Parameters
     ----------
@@ -363,49 +429,68 @@ class DisparateImpactRemover(TransformerMixin, BaseEstimator):  # type: ignore[m
         """
         caller = f"{type(self).__name__}.fit"
         _, _, k = self._check_params()
-        X_full, X, s = self._input(X, sensitive_features, caller, reset=True)
-        positions = self._positions(X_full)
-        n, p = X.shape
+        X, s, layout = self._layout(X, sensitive_features, caller)
+        n = X.shape[0]
         encoder, codes = GroupEncoder.fit(s, n, caller)
         n_groups = encoder.n_groups
+        order, bounds = group_runs(codes, n_groups)
+        quantiles = np.empty((len(layout.numeric), n_groups, k))
+        pooled = np.empty((len(layout.numeric), k))
+        for f, j in enumerate(layout.numeric):
+            name = layout.names[j]
+            x = floats(_column(X, j), name, caller)
+            check_present(np.bincount(codes[~np.isnan(x)], minlength=n_groups), encoder, name)
+            quantiles[f], pooled[f] = group_quantiles(x, order, bounds, k)
+        categories, counts = [], []
+        for j in layout.categorical:
+            cat_codes, uniques = pd.factorize(np.asarray(_column(X, j), dtype=object))
+            categories.append(np.asarray(uniques, dtype=object))
+            known = cat_codes >= 0
+            c = np.zeros((n_groups, uniques.size))
+            np.add.at(c, (codes[known], cat_codes[known]), 1.0)
+            counts.append(c)
+        return self._set_fitted(encoder, layout, quantiles, pooled, categories, counts)
+
+    def _layout(
+        self, X: Any, sensitive_features: object, caller: str
+    ) -> tuple[Any, object, Layout]:
+        """Check ``X`` as fit does (resetting feature names); its features, groups and layout."""
+        X_full, X, s = self._input(X, sensitive_features, caller, reset=True)
+        positions = self._positions(X_full)
         declared = self._declared_categorical(X_full, positions)
         names = self._names(X, positions)
+        p = X.shape[1]
         numeric = [j for j in range(p) if j not in declared and _is_numeric(_column(X, j))]
         categorical = [j for j in range(p) if j not in numeric]
+        return X, s, Layout(positions, tuple(names), tuple(numeric), tuple(categorical))
 
-        order, bounds = group_runs(codes, n_groups)
-        quantiles = np.empty((len(numeric), n_groups, k))
-        pooled = np.empty((len(numeric), k))
-        for f, j in enumerate(numeric):
-            x = _floats(_column(X, j), names[j], caller)
-            present = np.bincount(codes[~np.isnan(x)], minlength=n_groups)
-            if not present.all():
-                raise InsufficientDataError(
-                    f"{caller}: group {encoder.labels[int(np.argmin(present))]!r} has no "
-                    f"non-missing value of feature {names[j]!r}; its quantile function cannot "
-                    "be learned. Drop the feature or fill its missing values."
-                )
-            quantiles[f], pooled[f] = group_quantiles(x, order, bounds, k)
-
-        self.categories_: list[np.ndarray[Any, Any]] = []
+    def _set_fitted(
+        self,
+        encoder: GroupEncoder,
+        layout: Layout,
+        quantiles: FloatArray,
+        pooled: FloatArray,
+        categories: list[np.ndarray[Any, Any]],
+        counts: list[FloatArray],
+    ) -> Self:
+        """Store the fitted state from quantile functions and category counts per group."""
+        n_numeric, k = pooled.shape
+        self.categories_ = categories
         self.category_proportions_: list[FloatArray] = []
         self.target_proportions_: list[FloatArray] = []
-        for j in categorical:
-            cat_codes, uniques = pd.factorize(np.asarray(_column(X, j), dtype=object))
-            props, target = category_proportions(codes, cat_codes, n_groups, uniques.size)
-            self.categories_.append(np.asarray(uniques, dtype=object))
+        for c in counts:
+            props, target = proportions_of(c)
             self.category_proportions_.append(props)
             self.target_proportions_.append(target)
-
         self.encoder_ = encoder
         self.groups_ = np.asarray(encoder.labels, dtype=object)
-        self.feature_positions_ = positions
-        self.numeric_features_ = np.asarray(numeric, dtype=np.intp)
-        self.categorical_features_ = np.asarray(categorical, dtype=np.intp)
+        self.feature_positions_ = layout.positions
+        self.numeric_features_ = np.asarray(layout.numeric, dtype=np.intp)
+        self.categorical_features_ = np.asarray(layout.categorical, dtype=np.intp)
         self.quantile_levels_ = np.linspace(0.0, 1.0, k)
         self.quantiles_ = quantiles
         self.target_quantiles_ = (
-            median_target(quantiles) if n_groups else np.empty((len(numeric), k))
+            median_target(quantiles) if encoder.n_groups else np.empty((n_numeric, k))
         )
         self.pooled_quantiles_ = pooled
         return self
@@ -445,8 +530,17 @@ class DisparateImpactRemover(TransformerMixin, BaseEstimator):  # type: ignore[m
         """
         check_is_fitted(self)
         caller = f"{type(self).__name__}.transform"
-        level, combinatorial, _ = self._check_params()
         _, X, s = self._input(X, sensitive_features, caller, reset=False)
+        return self._repair(X, s, caller, 0)
+
+    def _repair(self, X: Any, s: object, caller: str, offset: int) -> Any:
+        """Repair the checked features ``X`` of groups ``s``, the first row at position ``offset``.
+
+        The tie-breaking and category draws of row ``i`` are the ``offset + i``-th
+        of their streams, so a table cut into consecutive parts and repaired part
+        by part (each with its offset) is repaired exactly as a whole.
+        """
+        level, combinatorial, _ = self._check_params()
         n, p = X.shape
         codes = self.encoder_.encode(s, n, caller)
         names = self._names(X, self.feature_positions_)
@@ -455,12 +549,12 @@ class DisparateImpactRemover(TransformerMixin, BaseEstimator):  # type: ignore[m
 
         columns: dict[int, Any] = {}
         for f, j in enumerate(self.numeric_features_):
-            x = _floats(_column(X, j), names[j], caller)
+            x = floats(_column(X, j), names[j], caller)
             knots = self.quantiles_[f]
             spread = None
             if level > 0 and (knots[:, 1:] == knots[:, :-1]).any():
                 # Atoms: one uniform per row, by row position, from the feature's own stream.
-                spread = np.random.default_rng([int(self.random_state), 1, int(j)]).random(n)
+                spread = uniforms([int(self.random_state), 1, int(j)], n, 1, offset)[:, 0]
             columns[int(j)] = repair_feature(
                 x,
                 order,
@@ -473,7 +567,7 @@ class DisparateImpactRemover(TransformerMixin, BaseEstimator):  # type: ignore[m
                 spread,
             )
         for c, j in enumerate(self.categorical_features_):
-            columns[int(j)] = self._repair_categorical(X, int(j), c, codes, level)
+            columns[int(j)] = self._repair_categorical(X, int(j), c, codes, level, offset)
 
         pandas_out = _get_output_config("transform", self)["dense"] == "pandas"
         if pandas_out:
@@ -491,7 +585,9 @@ class DisparateImpactRemover(TransformerMixin, BaseEstimator):  # type: ignore[m
             obj[:, j] = np.asarray(columns[j], dtype=object)
         return obj
 
-    def _repair_categorical(self, X: Any, j: int, c: int, codes: IntArray, level: float) -> Any:
+    def _repair_categorical(
+        self, X: Any, j: int, c: int, codes: IntArray, level: float, offset: int
+    ) -> Any:
         """One categorical column, kept or repaired by proportions (original dtype)."""
         col = _column(X, j)
         if self.categorical == "keep" or level == 0.0:
@@ -500,9 +596,9 @@ class DisparateImpactRemover(TransformerMixin, BaseEstimator):  # type: ignore[m
         cats = self.categories_[c]
         cat_codes = pd.Index(cats, dtype=object).get_indexer(values)
         cat_codes[pd.isna(values)] = -1
-        rng = np.random.default_rng([int(self.random_state), 0, j])
+        draws = uniforms([int(self.random_state), 0, j], codes.size, 2, offset)
         props, target = self.category_proportions_[c], self.target_proportions_[c]
-        draws_codes = repair_categories(codes, cat_codes, props, target, level, rng)
+        draws_codes = repair_categories(codes, cat_codes, props, target, level, draws)
         moved = draws_codes != cat_codes
         values = values.copy()
         values[moved] = cats[draws_codes[moved]]
