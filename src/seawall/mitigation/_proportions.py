@@ -16,7 +16,13 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["category_proportions", "move_categories", "proportions_of", "repair_categories"]
+__all__ = [
+    "category_counts",
+    "category_proportions",
+    "move_categories",
+    "proportions_of",
+    "repair_categories",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -52,10 +58,26 @@ def category_proportions(
     >>> props.tolist(), target.tolist()
     ([[0.75, 0.25], [0.0, 1.0]], [0.375, 0.625])
     """
+    return proportions_of(category_counts(groups, categories, n_groups, n_categories))
+
+
+def category_counts(
+    groups: IntArray, categories: IntArray, n_groups: int, n_categories: int
+) -> FloatArray:
+    """Rows per group and category, missing categories (-1) left out.
+
+    Counts add up over parts of a table, so the proportions of a table split
+    across machines are :func:`proportions_of` the summed counts.
+
+    Examples
+    --------
+    >>> category_counts(np.array([0, 0, 1]), np.array([1, -1, 0]), 2, 2).tolist()
+    [[0.0, 1.0], [1.0, 0.0]]
+    """
     known = categories >= 0
     counts = np.zeros((n_groups, n_categories))
     np.add.at(counts, (groups[known], categories[known]), 1.0)
-    return proportions_of(counts)
+    return counts
 
 
 def proportions_of(counts: FloatArray) -> tuple[FloatArray, FloatArray]:

@@ -27,7 +27,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from seawall._validation import check_choice, check_real, check_seed, module_of, param_error
 from seawall.exceptions import DataValidationError, InsufficientDataError
-from seawall.mitigation._proportions import proportions_of, repair_categories
+from seawall.mitigation._proportions import category_counts, proportions_of, repair_categories
 from seawall.mitigation._quantiles import group_quantiles, group_runs, median_target, repair_feature
 from seawall.mitigation._sensitive import GroupEncoder, SensitiveColumn, split_sensitive
 
@@ -35,6 +35,7 @@ __all__ = [
     "DEFAULT_N_QUANTILES",
     "DisparateImpactRemover",
     "Layout",
+    "categories_of",
     "check_present",
     "floats",
     "uniforms",
@@ -131,6 +132,20 @@ def uniforms(seed: list[int], n: int, width: int, offset: int) -> FloatArray:
     bits.advance(offset * width)
     out: FloatArray = np.random.Generator(bits).random((n, width))
     return out
+
+
+def categories_of(col: Any, codes: IntArray, n_groups: int) -> tuple[npt.NDArray[Any], FloatArray]:
+    """A categorical column's categories in order of first appearance, and rows per group.
+
+    Examples
+    --------
+    >>> cats, counts = categories_of(["b", "a", "b", None], np.array([0, 0, 1, 1]), 2)
+    >>> cats.tolist(), counts.tolist()
+    (['b', 'a'], [[1.0, 1.0], [1.0, 0.0]])
+    """
+    cat_codes, uniques = pd.factorize(np.asarray(col, dtype=object))
+    counts = category_counts(codes, cat_codes, n_groups, uniques.size)
+    return np.asarray(uniques, dtype=object), counts
 
 
 def check_present(present: IntArray, encoder: GroupEncoder, name: str) -> None:
@@ -443,12 +458,9 @@ class DisparateImpactRemover(TransformerMixin, BaseEstimator):  # type: ignore[m
             quantiles[f], pooled[f] = group_quantiles(x, order, bounds, k)
         categories, counts = [], []
         for j in layout.categorical:
-            cat_codes, uniques = pd.factorize(np.asarray(_column(X, j), dtype=object))
-            categories.append(np.asarray(uniques, dtype=object))
-            known = cat_codes >= 0
-            c = np.zeros((n_groups, uniques.size))
-            np.add.at(c, (codes[known], cat_codes[known]), 1.0)
-            counts.append(c)
+            cats, cat_counts = categories_of(_column(X, j), codes, n_groups)
+            categories.append(cats)
+            counts.append(cat_counts)
         return self._set_fitted(encoder, layout, quantiles, pooled, categories, counts)
 
     def _layout(
