@@ -11,7 +11,7 @@ import pytest
 
 from seawall.audit import AuditAssociations, AuditResult, audit
 from seawall.datasets import make_slices
-from seawall.exceptions import InvalidParameterError
+from seawall.exceptions import DataValidationError, InvalidParameterError
 
 PLANTED_SLICE = "f1 = b and f4 = b"
 
@@ -198,9 +198,53 @@ def test_depth_is_passed_through(slices: pd.DataFrame) -> None:
     [
         ({"association_depth": 5}, "The 'association_depth' parameter of audit must be"),
         ({"associations": "yes"}, "The 'associations' parameter of audit must be a bool."),
+        ({"context": ["g"]}, "the context column 'g' is also the label"),
+        ({"context": ["x", "x"]}, "The 'context' parameter of audit must be distinct"),
+        ({"context": [1]}, "The 'context' parameter of audit must be a column name"),
+        ({"split_key": 3}, "The 'split_key' parameter of audit must be a column name"),
+        ({"context": ["x"], "split_key": "x"}, "the context column 'x' is also"),
     ],
 )
 def test_bad_parameters(kwargs: dict[str, object], fragment: str) -> None:
     df = pd.DataFrame({"y": [1, 0] * 20, "p": [1, 0] * 20, "g": ["a", "b"] * 20})
     with pytest.raises(InvalidParameterError, match=re.escape(fragment)):
         audit(df, label="y", prediction="p", sensitive="g", **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_row_key_splits_whatever_the_row_order(slices: pd.DataFrame) -> None:
+    """With split_key the section does not depend on the order of the rows."""
+    data = slices.assign(row_id=np.arange(len(slices)))
+    kwargs = {"label": "y_true", "prediction": "y_pred", "sensitive": "group"}
+    keyed = audit(data, **kwargs, split_key="row_id", mitigation=False)  # type: ignore[arg-type]
+    shuffled = data.sample(frac=1.0, random_state=1)
+    again = audit(shuffled, **kwargs, split_key="row_id", mitigation=False)  # type: ignore[arg-type]
+    assert keyed.associations is not None and again.associations is not None
+    one, two = keyed.associations.to_dict(), again.associations.to_dict()
+    one.pop("context_fingerprint"), two.pop("context_fingerprint")  # hashes the rows in order
+    assert one == two
+    assert "row_id" not in keyed.associations.context  # the key is no context
+    errors = keyed.associations.error_profile
+    assert errors is not None and PLANTED_SLICE in errors.findings.context
+    assert keyed.parameters.split_key == "row_id" and keyed.parameters.context is None
+    # Without the key a shuffle draws another random split.
+    plain = audit(shuffled, **kwargs, mitigation=False)  # type: ignore[arg-type]
+    assert plain.associations is not None
+    assert plain.associations.to_dict()["error_profile"] != one["error_profile"]
+
+
+def test_named_contexts_are_the_only_ones(slices: pd.DataFrame) -> None:
+    res = audit(
+        slices,
+        label="y_true",
+        prediction="y_pred",
+        sensitive="group",
+        context=["f1", "f4"],
+        mitigation=False,
+    )
+    section = res.associations
+    assert section is not None and section.context == ("f1", "f4") and section.left_out == ()
+    assert section.error_profile is not None
+    assert PLANTED_SLICE in section.error_profile.findings.context
+    assert res.parameters.context == ("f1", "f4")
+    with pytest.raises(DataValidationError, match="context \\(1\\)"):  # a missing column, named
+        audit(slices, label="y_true", prediction="y_pred", sensitive="group", context=["nope"])

@@ -183,3 +183,27 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
         assert doc["data"]["n_rows"] > 1000
     assert "Four-fifths rule" in result.output
     assert result.output.count("Associations: ") == 2  # lending and health
+
+
+def test_audit_contexts_and_row_key_options(tmp_path: Path, rng: np.random.Generator) -> None:
+    n = 4000
+    frame = pd.DataFrame(
+        {
+            "y": (rng.random(n) < 0.4).astype(int),
+            "pred": (rng.random(n) < 0.4).astype(int),
+            "group": rng.choice(["a", "b"], size=n),
+            "region": rng.choice(["n", "s", "e"], size=n),
+            "plan": rng.choice(["x", "y"], size=n),
+            "id": np.arange(n),
+        }
+    )
+    data = tmp_path / "preds.csv"
+    frame.to_csv(data, index=False)
+    extra = ("--context", "region", "--split-key", "id", "--no-mitigation")
+    result = _audit(CliRunner(), data, tmp_path / "out", *extra)
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "out" / "audit.json").read_text())
+    assert doc["parameters"]["context"] == ["region"] and doc["parameters"]["split_key"] == "id"
+    assert doc["associations"]["context"] == ["region"]
+    result = _audit(CliRunner(), data, tmp_path / "bad", "--context", "nope")
+    assert result.exit_code == 2 and "nope" in result.output and "Traceback" not in result.output

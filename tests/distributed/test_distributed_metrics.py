@@ -265,7 +265,7 @@ def test_the_audit_command_runs_on_a_cluster(tmp_path: Path) -> None:
     assert run.exit_code == 1, run.output  # the planted disparity fails the gate
     report = json.loads((tmp_path / "out" / "audit.json").read_text())
     assert report["data"]["n_rows"] == 6_000
-    assert "investigate --scheduler" in report["associations"]["skipped"]
+    assert "needs a row key" in report["associations"]["skipped"]
     run = CliRunner().invoke(cli, [*base, "--workers", "2"])
     assert run.exit_code == 2 and "--workers needs --scheduler" in run.output
 

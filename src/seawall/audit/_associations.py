@@ -14,18 +14,27 @@ a reason; neither fails the audit, and no gate looks at this section.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from seawall._validation import param_error
 from seawall.associations import Investigation, find_associations, profile_errors
 from seawall.audit._fingerprint import data_fingerprint
-from seawall.exceptions import InsufficientDataError
+from seawall.exceptions import InsufficientDataError, InvalidParameterError
 from seawall.metrics._table import frozen_array
 
-__all__ = ["AuditAssociations", "choose_context", "holds_lists", "run_associations"]
+__all__ = [
+    "AuditAssociations",
+    "assemble",
+    "check_context",
+    "choose_context",
+    "holds_lists",
+    "run_associations",
+]
 
 #: A text column with more than this share of distinct values is taken for an
 #: identifier or free text: its contexts would be single rows.
@@ -168,6 +177,45 @@ def _reason(values: pd.Series) -> str | None:
     return None
 
 
+def check_context(
+    context: object, split_key: object, used: list[str], caller: str
+) -> tuple[str, ...] | None:
+    """Check the named context columns and the row key against the audited columns.
+
+    Returns
+    -------
+    tuple of str or None
+        The context columns (a single name becomes a tuple), or None to choose them.
+
+    Raises
+    ------
+    InvalidParameterError
+        On a context or key that is not a column name, a repeated context, a
+        context that is an audited column, or the key among the contexts.
+
+    Examples
+    --------
+    >>> check_context("region", "id", ["y", "p"], "audit")
+    ('region',)
+    """
+    if split_key is not None and (not isinstance(split_key, str) or not split_key):
+        raise param_error("split_key", caller, "a column name or None", split_key)
+    if context is None:
+        return None
+    names = (context,) if isinstance(context, str) else context
+    if not isinstance(names, list | tuple) or not all(isinstance(c, str) and c for c in names):
+        raise param_error("context", caller, "a column name or a list of them", context)
+    clash = [c for c in names if c in used or c == split_key]
+    if clash:
+        raise InvalidParameterError(
+            f"{caller}: the context column {clash[0]!r} is also the label, prediction, score, "
+            "a sensitive column or the split key; a context must be another column."
+        )
+    if len(set(names)) < len(names):
+        raise param_error("context", caller, "distinct column names", context)
+    return tuple(names)
+
+
 def choose_context(frame: pd.DataFrame, used: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     """Pick the columns that define contexts among those the audit does not use.
 
@@ -225,6 +273,8 @@ def run_associations(
     task: Literal["classification", "regression"],
     max_depth: int,
     random_state: int,
+    context: tuple[str, ...] | None = None,
+    split_key: object = None,
 ) -> AuditAssociations:
     """Search the data's other columns for weak slices, error disparities and associations.
 
@@ -245,17 +295,76 @@ def run_associations(
         The most conditions in a context.
     random_state : int
         The seed of the search/confirm split.
+    context : tuple of str or None, default=None
+        The context columns; None chooses them (:func:`choose_context`).
+    split_key : array-like or None, default=None
+        Row keys whose seeded hash splits search from confirmation; None
+        splits the rows at random.
 
     Returns
     -------
     AuditAssociations
         The two investigations, or a reason they were skipped.
     """
-    context, left_out = choose_context(frame, used)
+    if context is None:
+        chosen, left_out = choose_context(frame, used)
+    else:
+        chosen, left_out = list(context), []
     names = [str(c) for c in frame.columns]
     # By position and renamed to text: the data's own labels need not be strings.
-    table = frame.iloc[:, [names.index(c) for c in context]].set_axis(context, axis=1)
-    fingerprint = data_fingerprint(table, context) if context else None
+    table = frame.iloc[:, [names.index(c) for c in chosen]].set_axis(chosen, axis=1)
+    common: dict[str, Any] = {
+        "context": table,
+        "sensitive_features": sensitive,
+        "max_depth": max_depth,
+        "random_state": random_state,
+    }
+    if split_key is not None:
+        common["split_key"] = split_key
+    regression = task == "regression"
+
+    def investigate() -> tuple[Investigation, Investigation]:
+        errors = profile_errors(
+            y_true, y_pred, error="absolute" if regression else "misclassification", **common
+        )
+        outputs = find_associations(
+            y_pred, outcome="continuous" if regression else "binary", **common
+        )
+        return errors, outputs
+
+    fingerprint = data_fingerprint(table, chosen) if chosen else None
+    return assemble(chosen, left_out, max_depth, fingerprint, investigate)
+
+
+def assemble(
+    context: list[str],
+    left_out: list[tuple[str, str]],
+    max_depth: int,
+    fingerprint: str | None,
+    investigate: Callable[[], tuple[Investigation, Investigation]],
+) -> AuditAssociations:
+    """The section: the two investigations, or why they did not run.
+
+    Parameters
+    ----------
+    context : list of str
+        The context columns.
+    left_out : list of (str, str)
+        The columns left out, each with its reason.
+    max_depth : int
+        The most conditions in a context.
+    fingerprint : str or None
+        The context columns' fingerprint.
+    investigate : callable
+        Runs the error profile and the output associations (in memory or on a
+        cluster); its :class:`~seawall.exceptions.InsufficientDataError` skips
+        the section with the reason.
+
+    Returns
+    -------
+    AuditAssociations
+        The section.
+    """
 
     def skipped(reason: str) -> AuditAssociations:
         return AuditAssociations(
@@ -268,29 +377,11 @@ def run_associations(
         return skipped(
             "the data have no column besides the label, prediction, score and sensitive ones"
         )
-    common: dict[str, Any] = {
-        "context": table,
-        "sensitive_features": sensitive,
-        "max_depth": max_depth,
-        "random_state": random_state,
-    }
-    regression = task == "regression"
     try:
-        errors = profile_errors(
-            y_true, y_pred, error="absolute" if regression else "misclassification", **common
-        )
-        outputs = find_associations(
-            y_pred, outcome="continuous" if regression else "binary", **common
-        )
+        errors, outputs = investigate()
     except InsufficientDataError as e:
         detail = str(e).rstrip(".")
         return skipped(f"too few rows to search on one half and confirm on the other ({detail})")
     return AuditAssociations(
-        errors,
-        outputs,
-        tuple(context),
-        tuple(left_out),
-        None,
-        max_depth,
-        fingerprint,
+        errors, outputs, tuple(context), tuple(left_out), None, max_depth, fingerprint
     )

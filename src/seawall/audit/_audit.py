@@ -20,7 +20,12 @@ from seawall._validation import (
     to_binary,
     to_float,
 )
-from seawall.audit._associations import AuditAssociations, choose_context, run_associations
+from seawall.audit._associations import (
+    AuditAssociations,
+    check_context,
+    choose_context,
+    run_associations,
+)
 from seawall.audit._findings import describe_findings, four_fifths
 from seawall.audit._fingerprint import data_fingerprint, environment_versions
 from seawall.audit._gates import Gate, GateResult, evaluate_gates, parse_gate
@@ -177,6 +182,8 @@ def audit(
     random_state: int = 0,
     associations: bool = True,
     association_depth: int = 2,
+    context: Sequence[str] | None = None,
+    split_key: str | None = None,
     mitigation: bool = True,
     source: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
@@ -239,6 +246,17 @@ def audit(
         pairs of columns, fast on wide data (the number of contexts grows with
         the number of columns to this power) and findings easy to read;
         ``seawall investigate`` searches deeper.
+    context : sequence of str, optional
+        The columns that define the associations' contexts; default every
+        column besides the audited ones that can (see
+        :func:`~seawall.audit._associations.choose_context`).
+    split_key : str, optional
+        A row-key column: the associations' rows are split into search and
+        confirmation halves by a seeded hash of the key (as
+        ``seawall.associations.find_associations(split_key=...)``), so the split
+        does not depend on the row order and a Dask audit of the same rows
+        (:func:`seawall.distributed.audit`) finds the same. Default: a seeded
+        random split of the rows. Never a context.
     mitigation : bool, default=True
         For classification, say what remedies would do: fit each on one half of
         the rows and judge it on the other (``AuditResult.mitigation``, see
@@ -317,6 +335,11 @@ def audit(
     if score is not None:
         roles["score"] = score
     roles.update({f"sensitive ({i + 1})": s for i, s in enumerate(sens)})
+    used = [label, prediction, *([score] if score else []), *sens]
+    contexts = check_context(context, split_key, used, caller)
+    if split_key is not None:
+        roles["split key"] = split_key
+    roles.update({f"context ({i + 1})": c for i, c in enumerate(contexts or ())})
     _check_columns(frame, roles)
     if task_ == "auto":
         n_values = frame[label].nunique(dropna=True)
@@ -365,26 +388,28 @@ def audit(
     if parsed:
         step("checking gates")
         gate_results = check_gates(parsed, metrics, run, level, n_boot)
-    used = [label, prediction, *([score] if score else []), *sens]
     section: AuditAssociations | None = None
+    keyed = used if split_key is None else [*used, split_key]
     if associations:
         step("searching the other columns for weak slices and associations")
         section = run_associations(
             frame,
-            used,
+            keyed,
             y_true,
             y_pred,
             sensitive_frame,
             task="regression" if task_ == "regression" else "classification",
             max_depth=depth,
             random_state=seed,
+            context=contexts,
+            split_key=None if split_key is None else frame[split_key],
         )
     remedies: AuditMitigation | None = None
     if mitigation and task_ == "classification":
         step("trying remedies: post-processing, reweighing, repair")
         remedies = run_mitigation(
             frame,
-            choose_context(frame, used)[0],
+            choose_context(frame, keyed)[0],
             y_true,
             y_pred,
             None if score is None else to_float(frame[score], f"the score column {score!r}"),
@@ -416,6 +441,8 @@ def audit(
             associations=bool(associations),
             association_depth=depth,
             mitigation=bool(mitigation),
+            context=contexts,
+            split_key=split_key,
         ),
         fingerprint=data_fingerprint(frame, used),
         source=str(source) if source is not None else None,

@@ -50,6 +50,14 @@ class AuditParameters:
         The most conditions in a context of that section.
     mitigation : bool
         Whether the mitigation section was asked for.
+    context : tuple of str or None
+        The context columns named for that section; None when they were chosen.
+    split_key : str or None
+        The row-key column that split its search from its confirmation; None
+        for a seeded random split.
+    on_cluster : bool
+        Whether the audit ran on a Dask cluster over Parquet partitions
+        (:func:`seawall.distributed.audit`).
     """
 
     label: str
@@ -68,6 +76,9 @@ class AuditParameters:
     associations: bool = True
     association_depth: int = 2
     mitigation: bool = True
+    context: tuple[str, ...] | None = None
+    split_key: str | None = None
+    on_cluster: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The parameters as JSON-safe primitives.
@@ -94,6 +105,9 @@ class AuditParameters:
             "associations": self.associations,
             "association_depth": self.association_depth,
             "mitigation": self.mitigation,
+            "context": None if self.context is None else list(self.context),
+            "split_key": self.split_key,
+            "on_cluster": self.on_cluster,
         }
 
 

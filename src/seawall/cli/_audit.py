@@ -117,6 +117,21 @@ def _parse_reference(values: tuple[str, ...]) -> dict[str, str]:
     help="The most conditions in a context of the associations section.",
 )
 @click.option(
+    "--context",
+    "contexts",
+    multiple=True,
+    metavar="COL",
+    help="A column that defines the associations' contexts; repeat for several "
+    "[default: every other column that can].",
+)
+@click.option(
+    "--split-key",
+    default=None,
+    metavar="COL",
+    help="A row-key column: the associations' search/confirm split is a seeded hash of "
+    "it, independent of the row order. Needed for the associations with --scheduler.",
+)
+@click.option(
     "--mitigation/--no-mitigation",
     default=True,
     show_default=True,
@@ -149,6 +164,8 @@ def audit_command(
     seed: int,
     associations: bool,
     association_depth: int,
+    contexts: tuple[str, ...],
+    split_key: str | None,
     mitigation: bool,
     out_dir: Path,
     scheduler: str | None,
@@ -168,7 +185,8 @@ def audit_command(
 
     With --scheduler, DATA is a directory or glob of Parquet partitions and the
     group metrics (and with --score the score metrics) are computed on a Dask
-    cluster, exactly as in memory; associations and mitigation are not run there.
+    cluster, exactly as in memory; so are the associations, given --split-key.
+    Mitigation is not run there.
 
     \b
     Example:
@@ -193,6 +211,10 @@ def audit_command(
         "correction": correction,
         "n_bootstrap": n_bootstrap,
         "random_state": seed,
+        "associations": associations,
+        "association_depth": association_depth,
+        "context": list(contexts) or None,
+        "split_key": split_key,
     }
     if scheduler is not None:
         from seawall.distributed import audit as distributed_audit
@@ -213,8 +235,6 @@ def audit_command(
             frame = read_table(data)
             result = run_audit(
                 frame,
-                associations=associations,
-                association_depth=association_depth,
                 mitigation=mitigation,
                 source=data,
                 progress=advance,

@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from seawall._validation import check_choice, check_real
-from seawall.audit._associations import AuditAssociations
+from seawall._validation import check_choice, check_real, param_error
+from seawall.associations import Investigation
+from seawall.audit._associations import (
+    AuditAssociations,
+    assemble,
+    check_context,
+    choose_context,
+)
 from seawall.audit._audit import check_gates, gate_names
 from seawall.audit._findings import describe_findings, four_fifths
-from seawall.audit._fingerprint import environment_versions
+from seawall.audit._fingerprint import data_fingerprint, environment_versions
 from seawall.audit._gates import parse_gate
 from seawall.audit._result import AuditParameters, AuditResult
 from seawall.distributed._cluster import connect
 from seawall.distributed._files import check_columns, parquet_files, read_columns
-from seawall.distributed._metrics import cell_spec, count_partitions
-from seawall.distributed._reduce import map_reduce
+from seawall.distributed._metrics import cell_spec, combined_fingerprint, count_partitions
+from seawall.distributed._reduce import map_parts, map_reduce
+from seawall.distributed._scan import find_associations, profile_errors
 from seawall.distributed._scores import distributed_score_stats
 from seawall.exceptions import InvalidParameterError
 from seawall.metrics._assembly import CommonParams
@@ -28,12 +37,18 @@ from seawall.metrics._result import GroupMetrics
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["NOT_DISTRIBUTED", "audit"]
+__all__ = ["NOT_BINARY", "NOT_DISTRIBUTED", "audit"]
 
-#: Why an audit on a cluster has no associations section (yet).
+#: Why an audit on a cluster without a row key has no associations section.
 NOT_DISTRIBUTED = (
-    "the audit's association section does not run on a Dask cluster in this version; run "
-    "`seawall investigate --scheduler ... --split-key ID` (the same scans, on the cluster)"
+    "on a Dask cluster the associations section needs a row key to split search from "
+    "confirmation (split_key=, or --split-key ID): a seeded hash of the key, so the split "
+    "does not depend on the partitioning"
+)
+#: Why an audit on a cluster with text labels has no associations section.
+NOT_BINARY = (
+    "on a Dask cluster the associations section reads 0/1 labels; with positive_label the "
+    "labels are text, so it did not run (write the labels as 0/1 to include it)"
 )
 
 
@@ -70,6 +85,10 @@ def audit(
     correction: Literal["holm", "bh", "none"] = "holm",
     n_bootstrap: int = 1000,
     random_state: int = 0,
+    associations: bool = True,
+    association_depth: int = 2,
+    context: Sequence[str] | None = None,
+    split_key: str | None = None,
     scheduler: Client | str = "local",
     n_workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -82,10 +101,18 @@ def audit(
     in-memory audit of the same rows; with ``score``, the score metrics come
     from a distributed sort and a merged histogram, exactly as well (see
     :func:`group_metrics`). The fingerprint is the SHA-256 of the partitions'
-    fingerprints in file order. The audit's associations section and the
-    mitigation trial are not run here (the associations section says so; run
-    :func:`find_associations` or :func:`profile_errors` with a row key).
-    Regression needs numbers in ``label`` and ``prediction``.
+    fingerprints in file order.
+
+    With ``split_key`` (a row-key column), the associations section runs on
+    the cluster too (:func:`profile_errors` and :func:`find_associations`):
+    rows are split into search and confirmation halves by a seeded hash of
+    the key, and the section equals that of :func:`seawall.audit.audit` with
+    the same ``split_key`` and contexts. The contexts are ``context``, or
+    chosen as in memory but from the first partition's rows (an identifier,
+    constant or list column there is left out). Without ``split_key`` the
+    section is skipped, and says why. The mitigation trial (models retrained
+    in memory) is not run here. Regression needs numbers in ``label`` and
+    ``prediction``.
 
     Parameters
     ----------
@@ -101,6 +128,8 @@ def audit(
         The label value that counts as positive, when labels are not 0/1.
     reference, min_group_size, gates, confidence_level, correction, n_bootstrap, random_state
         As for :func:`seawall.audit.audit`.
+    associations, association_depth, context, split_key
+        As for :func:`seawall.audit.audit`; the section needs ``split_key`` here.
     task : {"auto", "classification", "regression"}, default="auto"
         ``"auto"`` is classification when the label has at most two values
         across all partitions (or ``positive_label`` is given); a first pass
@@ -110,13 +139,12 @@ def audit(
     n_workers : int or None, default=None
         Workers of a local cluster.
     progress : callable or None, default=None
-        Called with ``(partitions_done, n_partitions)``.
+        Called with ``(partitions_done, n_partitions)`` while counting.
 
     Returns
     -------
     AuditResult
-        As :func:`seawall.audit.audit` returns it, with ``associations``
-        skipped (the reason says why) and no ``mitigation``.
+        As :func:`seawall.audit.audit` returns it, without ``mitigation``.
 
     Raises
     ------
@@ -136,6 +164,14 @@ def audit(
     params = CommonParams(caller, confidence_level, min_group_size, correction, random_state)
     n_boot = int(check_real(n_bootstrap, "n_bootstrap", caller, low=0, integer=True))
     task_ = check_choice(task, "task", caller, ("auto", "classification", "regression"))
+    if not isinstance(associations, bool):
+        raise param_error("associations", caller, "a bool", associations)
+    depth = int(
+        check_real(association_depth, "association_depth", caller, low=1, high=4, integer=True)
+    )
+    sens = [sensitive] if isinstance(sensitive, str) else list(sensitive)
+    used = [label, prediction, *([score] if score else []), *sens]
+    contexts = check_context(context, split_key, used, caller)
     files = parquet_files(source)
     with connect(scheduler, n_workers=n_workers) as client:
         if task_ == "auto":
@@ -155,6 +191,18 @@ def audit(
         if score is not None:
             parts = distributed_score_stats(
                 client, files, spec, score, counted.tables, counted.n_rows, 10
+            )
+        section = None
+        if associations:
+            section = _associations(
+                client,
+                files,
+                Roles(label, prediction, tuple(sens), tuple(used), positive_label),
+                task_,
+                depth,
+                params.seed,
+                contexts,
+                split_key,
             )
 
     def run(level: float, boot: int) -> GroupMetrics:
@@ -184,9 +232,12 @@ def audit(
             n_bootstrap=metrics.n_bootstrap,
             random_state=params.seed,
             gates=tuple(str(g) for g in parsed),
-            associations=False,
-            association_depth=2,
+            associations=bool(associations),
+            association_depth=depth,
             mitigation=False,
+            context=contexts,
+            split_key=split_key,
+            on_cluster=True,
         ),
         fingerprint=counted.fingerprint,
         source=str(source) if isinstance(source, str | Path) else None,
@@ -194,14 +245,85 @@ def audit(
         n_rows=counted.n_rows,
         versions=tuple(versions.items()),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
-        associations=AuditAssociations(
-            error_profile=None,
-            output_associations=None,
-            context=(),
-            left_out=(),
-            skipped=NOT_DISTRIBUTED,
-            max_depth=2,
-            context_fingerprint=None,
-        ),
+        associations=section,
         mitigation=None,
     )
+
+
+@dataclass(frozen=True)
+class Roles:
+    """The audited columns, as the associations section needs them."""
+
+    label: str
+    prediction: str
+    sensitive: tuple[str, ...]
+    used: tuple[str, ...]
+    positive_label: str | None
+
+
+def _context_digest(path: str, context: list[str]) -> str:
+    table = read_columns(path, context, "the audit's associations").to_pandas()
+    return data_fingerprint(table, context)
+
+
+def _first_partition_context(
+    files: Sequence[str], used: list[str]
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """The contexts :func:`choose_context` picks from the first partition with rows."""
+    for path in files:
+        if pq.ParquetFile(path).metadata.num_rows:
+            return choose_context(pq.read_table(path).to_pandas(), used)
+    return [], []
+
+
+def _associations(
+    client: Client,
+    files: Sequence[str],
+    roles: Roles,
+    task: str,
+    depth: int,
+    seed: int,
+    context: tuple[str, ...] | None,
+    split_key: str | None,
+) -> AuditAssociations:
+    """The associations section on the cluster, or why it did not run."""
+    if split_key is None or roles.positive_label is not None:
+        reason = NOT_DISTRIBUTED if split_key is None else NOT_BINARY
+        return AuditAssociations(None, None, (), (), reason, depth, None)
+    keyed = [*roles.used, split_key]
+    check_columns(files[0], [*keyed, *(context or ())], "the audit's associations")
+    if context is None:
+        chosen, left_out = _first_partition_context(files, keyed)
+    else:
+        chosen, left_out = list(context), []
+    fingerprint = None
+    if chosen:
+        digests = map_parts(client, _context_digest, files, chosen, key="seawall-context")
+        fingerprint = combined_fingerprint(digests)
+    regression = task == "regression"
+    common: dict[str, Any] = {
+        "sensitive_features": list(roles.sensitive),
+        "context": chosen,
+        "split_key": split_key,
+        "max_depth": depth,
+        "random_state": seed,
+        "scheduler": client,
+    }
+
+    def investigate() -> tuple[Investigation, Investigation]:
+        errors = profile_errors(
+            files,
+            y_true=roles.label,
+            y_pred=roles.prediction,
+            error="absolute" if regression else "misclassification",
+            **common,
+        )
+        outputs = find_associations(
+            files,
+            y=roles.prediction,
+            outcome="continuous" if regression else "binary",
+            **common,
+        )
+        return errors, outputs
+
+    return assemble(chosen, left_out, depth, fingerprint, investigate)

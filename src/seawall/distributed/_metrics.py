@@ -40,7 +40,14 @@ from seawall.metrics._result import GroupMetrics
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["Counted", "cell_spec", "count_partitions", "group_metrics", "regression_metrics"]
+__all__ = [
+    "Counted",
+    "cell_spec",
+    "combined_fingerprint",
+    "count_partitions",
+    "group_metrics",
+    "regression_metrics",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -205,13 +212,22 @@ def count_partitions(
             return np.stack(cols, axis=1).astype(np.float64)
 
         sums, squares = per_cell(SUMS), per_cell(SQUARES)
-    digest = None
-    if fingerprint:
-        h = hashlib.sha256()
-        for i in range(len(files)):
-            h.update(digests[i].encode("ascii") + b"\n")
-        digest = "sha256:" + h.hexdigest()
+    digest = combined_fingerprint([digests[i] for i in range(len(files))]) if fingerprint else None
     return Counted(tables, n_rows, len(files), digest, sums, squares)
+
+
+def combined_fingerprint(digests: Sequence[str]) -> str:
+    """The fingerprint of a partitioned data set: SHA-256 of its partitions' fingerprints in order.
+
+    Examples
+    --------
+    >>> combined_fingerprint(["sha256:ab", "sha256:cd"])[:15]
+    'sha256:19025c76'
+    """
+    h = hashlib.sha256()
+    for d in digests:
+        h.update(d.encode("ascii") + b"\n")
+    return "sha256:" + h.hexdigest()
 
 
 def group_metrics(

@@ -69,8 +69,13 @@ def audit_command(params: AuditParameters, source: str | None, *, multiline: boo
     ]
     if params.associations:
         options += [["--associations"], ["--association-depth", str(params.association_depth)]]
+        options += [["--context", c] for c in params.context or ()]
+        if params.split_key is not None:
+            options.append(["--split-key", params.split_key])
     else:
         options.append(["--no-associations"])
+    if params.on_cluster:  # Parquet partitions: a local Dask cluster reads them again
+        options.append(["--scheduler", "local"])
     options.append(["--out", OUT_PLACEHOLDER])
     head = " ".join(shlex.quote(a) for a in ("seawall", "audit", data))
     parts = [" ".join(shlex.quote(a) for a in option) for option in options]
