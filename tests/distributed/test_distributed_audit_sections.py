@@ -41,8 +41,10 @@ def test_the_associations_section_equals_memory_with_the_same_row_key(
     kwargs = {**COLUMNS, "split_key": "row_id", "context": context, "mitigation": False}
     want = memory_audit(frame, **kwargs)  # type: ignore[arg-type]
     del kwargs["mitigation"]
-    got = audit(folder, **kwargs, scheduler=client)  # type: ignore[arg-type]
+    stages: list[str] = []
+    got = audit(folder, **kwargs, scheduler=client, progress=lambda s, *_: stages.append(s))  # type: ignore[arg-type]
     assert got.associations is not None and want.associations is not None
+    assert {"count", "errors: survey", "outputs: prepare"} <= set(stages)
     assert got.associations.skipped is None
     assert _section(got.associations.to_dict()) == _section(want.associations.to_dict())
     slices = got.associations.error_profile.findings.context  # type: ignore[union-attr]

@@ -16,6 +16,15 @@ from seawall.cli._scheduler import check_local_only, scheduler_options
 
 __all__ = ["audit_command"]
 
+#: What the cluster audit's stages do, for the progress bar.
+_STAGES = {
+    "count": "counting partitions",
+    "errors: survey": "weak slices: counting each context's values",
+    "errors: prepare": "weak slices: coding the partitions",
+    "outputs: survey": "associations: counting each context's values",
+    "outputs: prepare": "associations: coding the partitions",
+}
+
 
 def _parse_reference(values: tuple[str, ...]) -> dict[str, str]:
     out: dict[str, str] = {}
@@ -224,7 +233,7 @@ def audit_command(
                 str(data),
                 scheduler=scheduler,
                 n_workers=workers,
-                progress=lambda done, total: report(done, total, "counting partitions"),
+                progress=lambda stage, done, total: report(done, total, _STAGES.get(stage, stage)),
                 **common,
             )
         paths = write_report(result, out_dir)

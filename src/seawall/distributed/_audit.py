@@ -27,7 +27,7 @@ from seawall.audit._result import AuditParameters, AuditResult
 from seawall.distributed._cluster import connect
 from seawall.distributed._files import check_columns, parquet_files, read_columns
 from seawall.distributed._metrics import cell_spec, combined_fingerprint, count_partitions
-from seawall.distributed._reduce import map_parts, map_reduce
+from seawall.distributed._reduce import map_parts, map_reduce, staged
 from seawall.distributed._scan import find_associations, profile_errors
 from seawall.distributed._scores import distributed_score_stats
 from seawall.exceptions import InvalidParameterError
@@ -91,7 +91,7 @@ def audit(
     split_key: str | None = None,
     scheduler: Client | str = "local",
     n_workers: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> AuditResult:
     """:func:`seawall.audit.audit` of a partitioned Parquet decision log, on Dask.
 
@@ -139,7 +139,9 @@ def audit(
     n_workers : int or None, default=None
         Workers of a local cluster.
     progress : callable or None, default=None
-        Called with ``(partitions_done, n_partitions)`` while counting.
+        Called with ``(stage, done, total)`` as partitions finish: stage
+        ``"count"``, then for the associations ``"errors: survey"``,
+        ``"errors: prepare"``, ``"outputs: survey"`` and ``"outputs: prepare"``.
 
     Returns
     -------
@@ -186,7 +188,9 @@ def audit(
             label, prediction, sensitive, None, positive_label, task=task_, score=score
         )
         parsed = [parse_gate(g, gate_names(task_, score is not None)) for g in gates]
-        counted = count_partitions(client, files, spec, fingerprint=True, progress=progress)
+        counted = count_partitions(
+            client, files, spec, fingerprint=True, progress=staged(progress, "count")
+        )
         parts = None
         if score is not None:
             parts = distributed_score_stats(
@@ -203,6 +207,7 @@ def audit(
                 params.seed,
                 contexts,
                 split_key,
+                progress,
             )
 
     def run(level: float, boot: int) -> GroupMetrics:
@@ -285,6 +290,7 @@ def _associations(
     seed: int,
     context: tuple[str, ...] | None,
     split_key: str | None,
+    progress: Callable[[str, int, int], None] | None,
 ) -> AuditAssociations:
     """The associations section on the cluster, or why it did not run."""
     if split_key is None or roles.positive_label is not None:
@@ -316,14 +322,26 @@ def _associations(
             y_true=roles.label,
             y_pred=roles.prediction,
             error="absolute" if regression else "misclassification",
+            progress=_prefixed(progress, "errors"),
             **common,
         )
         outputs = find_associations(
             files,
             y=roles.prediction,
             outcome="continuous" if regression else "binary",
+            progress=_prefixed(progress, "outputs"),
             **common,
         )
         return errors, outputs
 
     return assemble(chosen, left_out, depth, fingerprint, investigate)
+
+
+def _prefixed(
+    progress: Callable[[str, int, int], None] | None, prefix: str
+) -> Callable[[str, int, int], None] | None:
+    """``progress`` with each stage named ``"prefix: stage"``."""
+    if progress is None:
+        return None
+    report = progress
+    return lambda stage, done, total: report(f"{prefix}: {stage}", done, total)
