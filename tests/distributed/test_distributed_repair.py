@@ -53,7 +53,10 @@ def _write(frame: pd.DataFrame, folder: Path, cuts: list[int]) -> Path:
     folder.mkdir(parents=True)
     bounds = [0, *cuts, len(frame)]
     for i in range(len(bounds) - 1):
-        frame.iloc[bounds[i] : bounds[i + 1]].to_parquet(folder / f"part-{i:02d}.parquet")
+        part = frame.iloc[bounds[i] : bounds[i + 1]]
+        if i % 2:  # some writers dictionary-encode text columns
+            part = part.astype({"sex": "category", "job": "category"})
+        part.to_parquet(folder / f"part-{i:02d}.parquet")
     return folder
 
 
@@ -187,6 +190,10 @@ def test_bad_input_is_refused_with_the_partition_named(
         repair(folder, DisparateImpactRemover(), **kwargs, out=tmp_path / "full")  # type: ignore[arg-type]
     with pytest.raises(DataValidationError, match="holds the input partition"):
         repair(folder, DisparateImpactRemover(), **kwargs, out=tmp_path)  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameterError, match="'sex' is both sensitive and a feature"):
+        fit_remover(folder, DisparateImpactRemover(), **{**kwargs, "features": ["sex", "age"]})  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameterError, match="at least one column"):
+        fit_remover(folder, DisparateImpactRemover(), **{**kwargs, "features": []})  # type: ignore[arg-type]
     with pytest.raises(InvalidParameterError, match="sensitive_column"):
         repair(
             folder, DisparateImpactRemover(sensitive_column="sex"), **kwargs, out=tmp_path / "o2"

@@ -134,7 +134,19 @@ def _names(
             "columns as sensitive= and leave sensitive_column=None."
         )
     sens = [sensitive] if isinstance(sensitive, str) else list(sensitive)
-    return sens, [features] if isinstance(features, str) else list(features)
+    feats = [features] if isinstance(features, str) else list(features)
+    if not sens or not feats:
+        raise InvalidParameterError(
+            f"repair: sensitive= and features= must each name at least one column; got "
+            f"{sens!r} and {feats!r}."
+        )
+    both = sorted(set(sens) & set(feats))
+    if both:
+        raise InvalidParameterError(
+            f"repair: the column {both[0]!r} is both sensitive and a feature; the protected "
+            "attribute is not repaired, so name it only in sensitive=."
+        )
+    return sens, feats
 
 
 def _num_rows(path: str) -> int:
