@@ -31,9 +31,7 @@ from seawall.distributed._files import check_columns, parquet_files
 from seawall.distributed._reduce import map_parts, staged
 from seawall.distributed._repair_fit import fit_on_cluster, in_partition
 from seawall.exceptions import DataValidationError, InvalidParameterError
-from seawall.mitigation._remover import (
-    DisparateImpactRemover,
-)
+from seawall.mitigation._remover import DisparateImpactRemover
 
 if TYPE_CHECKING:
     from distributed import Client

@@ -34,14 +34,9 @@ from seawall.distributed._buckets import owners, run_buckets, sample, splitters
 from seawall.distributed._files import check_columns, read_columns
 from seawall.distributed._reduce import map_parts, staged
 from seawall.exceptions import DataValidationError
+from seawall.mitigation._columns import Layout, categories_of, check_present, floats
 from seawall.mitigation._quantiles import knot_ranks, knots_between
-from seawall.mitigation._remover import (
-    DisparateImpactRemover,
-    Layout,
-    categories_of,
-    check_present,
-    floats,
-)
+from seawall.mitigation._remover import DisparateImpactRemover
 from seawall.mitigation._sensitive import GroupEncoder
 
 if TYPE_CHECKING:
