@@ -276,3 +276,28 @@ def test_an_early_wild_spell_is_forgotten(rng: np.random.Generator) -> None:
     # from the counts, so a 9-sigma step reads as rare as on a series that never
     # had one (without the halving it scores about 0.999).
     assert s[2300] > 0.9995
+
+
+def test_a_season_fitted_on_little_more_than_one_cycle_keeps_its_scale(
+    rng: np.random.Generator,
+) -> None:
+    """A warm-up half of 32 steps for a 24-step season: most slots are fitted on one value.
+
+    Their residuals are exactly 0; counted in the MAD they made the starting scale
+    about 0.01 against a noise of 2.25, every later step was clipped, the baseline
+    froze and 30-sigma spikes scored about 0.01. Spikes must score high instead.
+    """
+    n, steps, sigma = 60, 240, 2.25
+    t = np.arange(steps)
+    x = 50 + 10 * np.sin(2 * np.pi * t / 24) + rng.normal(0, sigma, (n, steps))
+    at = rng.integers(120, 230, n)
+    x[np.arange(n), at] += 20 * sigma
+    det = detect(x, period=24, warmup=64)
+    start = det.scales[:, 64]  # from 8 pairs of values a series: spread, but not ~0
+    assert (start > 0.2 * sigma).all() and (start < 2 * sigma).all()
+    assert 0.6 * sigma < np.median(det.scales[:, 120:]) < 1.4 * sigma
+    assert det.scores[np.arange(n), at].min() > 0.95
+    # Every slot fitted on one value (warm-up half = one period): the first
+    # differences give the scale, inflated a little by the season, not near zero.
+    det = detect(x, period=24, warmup=48)
+    assert (det.scales[:, 48] > 0.5 * sigma).all() and (det.scales[:, 48] < 3 * sigma).all()

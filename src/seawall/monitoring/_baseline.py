@@ -157,6 +157,35 @@ def huber_kappa(clip: float) -> float:
     return (1 - 2 * tail) - 2 * clip * pdf + 2 * clip * clip * tail
 
 
+def _unshrunk(D: FloatArray, seen: IntArray, X: FloatArray) -> FloatArray:
+    """Residuals from seasonal slots fitted on the same steps, without those that are zero.
+
+    A slot fitted on one value has a residual of exactly 0 there: it says
+    nothing about the noise, and when many slots are seen once (a warm-up half
+    not much longer than a period) those zeros drag the MAD, hence the starting
+    scale, to nearly 0. Such residuals are dropped. (Slots seen ``m >= 2`` times
+    shrink their residuals by about ``sqrt((m - 1) / m)``; that is left to the
+    recursion, which corrects the scale as it goes.) A row left with no
+    residual (every slot seen once) gets the first differences of its values
+    over ``sqrt(2)`` instead, which a smooth season inflates only a little: a
+    scale that starts too large is safe, one that starts near zero clips every
+    later step at ``clip`` scales and freezes the baseline.
+
+    Examples
+    --------
+    >>> D = np.array([[0.0, 0.5, -0.5, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    >>> seen = np.array([[1, 2, 2, 1], [1, 1, 1, 1]])
+    >>> X = np.array([[1.0, 2.0, 3.0, 4.0], [1.0, 3.0, 1.0, 3.0]])
+    >>> _unshrunk(D, seen, X).round(3).tolist()
+    [[nan, 0.5, -0.5, nan], [1.414, -1.414, 1.414, nan]]
+    """
+    out = np.where(seen >= 2, D, np.nan)
+    empty = np.isnan(out).all(axis=1)
+    if empty.any():  # n_init columns of residuals, n_init - 1 differences
+        out[np.ix_(empty, np.arange(out.shape[1] - 1))] = np.diff(X[empty], axis=1) / math.sqrt(2)
+    return out
+
+
 def initial_state(X: FloatArray, periods: IntArray) -> BaselineState:
     """Robust starting state from the first steps of every series.
 
@@ -204,7 +233,9 @@ def initial_state(X: FloatArray, periods: IntArray) -> BaselineState:
             med -= shift[:, None]
             level[rows] += shift
             season[rows, :p] = med
-            D = D - shift[:, None] - np.tile(med, -(-n_init // p))[:, :n_init]
+            D = D - shift[:, None] - np.tile(med, n_cycles)[:, :n_init]
+            seen = np.tile((~np.isnan(cycles)).sum(axis=2), n_cycles)[:, :n_init]
+            D = _unshrunk(D, seen, X[rows])
         scale[rows] = MAD_TO_SIGMA * row_median(np.abs(D - row_median(D)[:, None]))
         # Many equal values (counts that are mostly 0) make the MAD 0: fall back to
         # the mean absolute deviation, a Gaussian sigma after the sqrt(pi/2) factor.
