@@ -339,6 +339,8 @@ def test_seawall_monitor_windows_with_a_scheduler_stores_memory_points(
     # LOGS without a cluster, or a cluster without LOGS, is refused plainly.
     run = CliRunner().invoke(cli, args)
     assert run.exit_code == 2 and "need --scheduler" in run.output
+    run = CliRunner().invoke(cli, ["monitor", "windows", "--store", str(store), "--sensitive", "g"])
+    assert run.exit_code == 2 and "--sensitive names a column of LOGS" in run.output
     run = CliRunner().invoke(
         cli, ["monitor", "windows", "--store", str(store), "--scheduler", "local"]
     )

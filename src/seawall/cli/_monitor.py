@@ -178,6 +178,19 @@ def labels_command(
             )
 
 
+#: The options of ``monitor windows`` that name columns of LOGS.
+_LOG_COLUMNS = (
+    "model_col",
+    "time_col",
+    "request_id_col",
+    "prediction_col",
+    "score_col",
+    "label_col",
+    "sensitive_cols",
+    "feature_cols",
+)
+
+
 @monitor_group.command("windows")
 @click.argument("logs", required=False, type=click.Path(path_type=Path))
 @_STORE
@@ -248,6 +261,17 @@ def windows_command(
                 "LOGS and --out need --scheduler (the logs are then read on a Dask "
                 "cluster); without it, load the logs with 'seawall monitor ingest' and "
                 "the windows are computed from the store."
+            )
+        ctx = click.get_current_context()
+        named = [
+            f"--{n.replace('_cols', '').replace('_', '-')}"
+            for n in _LOG_COLUMNS
+            if ctx.get_parameter_source(n) is not click.core.ParameterSource.DEFAULT
+        ]
+        if named:
+            raise UserError(
+                f"{named[0]} names a column of LOGS and needs --scheduler; the store "
+                "already knows its columns (set them at 'seawall monitor ingest')."
             )
         _store_windows(store_path, every, reference)
         return
