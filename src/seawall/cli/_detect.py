@@ -370,7 +370,7 @@ def _fleet_distributed(
     "previous HOLD/2 to HOLD steps (the start of an anomaly, not its echoes).",
 )
 @fleet_level_options
-@scheduler_options
+@scheduler_options(data="INPUTS")
 @reports_errors
 def detect_command(
     inputs: tuple[Path, ...],

@@ -223,7 +223,7 @@ _LOG_COLUMNS = (
     default=None,
     help="With LOGS: a directory the workers also write the points to, as Parquet.",
 )
-@scheduler_options
+@scheduler_options(data="LOGS")
 @reports_errors
 def windows_command(
     logs: Path | None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import click
 
@@ -12,19 +12,37 @@ from seawall.cli._errors import UserError
 __all__ = ["check_local_only", "scheduler_options"]
 
 
-def scheduler_options(command: Callable[..., Any]) -> Callable[..., Any]:
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@overload
+def scheduler_options(command: F, *, data: str = ...) -> F: ...
+@overload
+def scheduler_options(command: None = None, *, data: str = ...) -> Callable[[F], F]: ...
+def scheduler_options(command: F | None = None, *, data: str = "DATA") -> Any:
     """Add ``--scheduler ADDRESS|local`` and ``--workers N`` to a command.
+
+    Use it bare (``@scheduler_options``) or name the command's data argument
+    (``@scheduler_options(data="LOGS")``) for the help text.
 
     Parameters
     ----------
-    command : callable
-        The click command function.
+    command : callable or None
+        The click command function; None returns a decorator.
+    data : str, default="DATA"
+        The argument that holds the Parquet partitions with ``--scheduler``.
 
     Returns
     -------
     callable
-        The command with both options.
+        The command with both options, or a decorator adding them.
     """
+    if command is None:
+
+        def decorate(c: F) -> F:
+            return scheduler_options(c, data=data)
+
+        return decorate
     command = click.option(
         "--workers",
         type=click.IntRange(min=1),
@@ -36,7 +54,7 @@ def scheduler_options(command: Callable[..., Any]) -> Callable[..., Any]:
         default=None,
         metavar="ADDRESS",
         help="Run on a Dask cluster: a scheduler address (tcp://host:8786) or 'local' for "
-        "a LocalCluster on this machine. DATA is then a directory or glob of Parquet files.",
+        f"a LocalCluster on this machine. {data} is then a directory or glob of Parquet files.",
     )(command)
 
 
