@@ -250,3 +250,40 @@ def test_seawall_repair_with_a_scheduler(client: distributed.Client, tmp_path: P
     assert "Traceback" not in run.output
     run = CliRunner().invoke(cli, [*base, "--workers", "2", "--out", str(tmp_path / "o3.csv")])
     assert run.exit_code == 2 and "--workers needs --scheduler" in run.output
+
+
+def test_nullable_integers_and_booleans_read_back_as_in_memory(
+    client: distributed.Client, tmp_path: Path
+) -> None:
+    """A repaired Int64 column holds fractions: the files must say float64, or pandas fails."""
+    rng = np.random.default_rng(7)
+    n = 3_000
+    frame = pd.DataFrame(
+        {
+            "sex": rng.choice(["F", "M"], n),
+            "race": rng.choice([1, 2], n),
+            "hours": pd.array(rng.integers(0, 60, n), dtype="Int64"),
+            "flag": rng.random(n) < 0.3,
+        }
+    )
+    frame.loc[rng.random(n) < 0.1, "hours"] = pd.NA
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i, rows in enumerate(np.array_split(np.arange(n), 3)):
+        frame.iloc[rows].to_parquet(folder / f"part-{i}.parquet")
+    features = ["hours", "flag"]
+    memory = DisparateImpactRemover(repair_level=0.5).set_output(transform="pandas")
+    expected = memory.fit_transform(frame[features], sensitive_features=frame[SENSITIVE])
+    run = repair(
+        folder,
+        DisparateImpactRemover(repair_level=0.5),
+        sensitive=SENSITIVE,
+        features=features,
+        out=tmp_path / "out",
+        scheduler=client,
+    )
+    repaired = _read(run.files)
+    assert repaired["hours"].dtype == np.float64 and repaired["hours"].isna().sum() > 0
+    assert (repaired["hours"] % 1 != 0).any()  # moved part of the way: fractions
+    pd.testing.assert_series_equal(repaired["hours"], expected["hours"], check_dtype=False)
+    pd.testing.assert_series_equal(repaired["flag"], expected["flag"])  # categorical: kept

@@ -13,6 +13,7 @@ once every partition is written, so a failed repair leaves none behind.
 from __future__ import annotations
 
 import copy
+import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -179,9 +180,35 @@ def _apply(
         for c in features:
             i = table.schema.get_field_index(c)
             table = table.set_column(i, c, pa.Array.from_pandas(repaired[c]))
+    numeric = [features[j] for j in remover.numeric_features_.tolist()]
+    table = table.replace_schema_metadata(_as_floats(table.schema.metadata, numeric))
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, out + _PARTIAL)  # renamed by the client once every part is written
     return int(table.num_rows)
+
+
+def _as_floats(
+    metadata: dict[bytes, bytes] | None, columns: list[str]
+) -> dict[bytes, bytes] | None:
+    """A file's pandas metadata with ``columns`` recorded as float64, as the repair made them.
+
+    Without it, pandas would read a repaired ``Int64`` column back as integers
+    (and fail on the fractions).
+
+    Examples
+    --------
+    >>> meta = {b"pandas": b'{"columns": [{"name": "k", "pandas_type": "Int64", '
+    ...         b'"numpy_type": "Int64", "metadata": null}]}'}
+    >>> json.loads(_as_floats(meta, ["k"])[b"pandas"])["columns"][0]["pandas_type"]
+    'float64'
+    """
+    if not metadata or b"pandas" not in metadata:
+        return metadata
+    doc = json.loads(metadata[b"pandas"])
+    for col in doc.get("columns", []):
+        if col.get("name") in columns:
+            col.update(pandas_type="float64", numpy_type="float64", metadata=None)
+    return {**metadata, b"pandas": json.dumps(doc).encode()}
 
 
 def _targets(files: Sequence[str], out: Path) -> list[str]:
