@@ -21,7 +21,7 @@ import numpy.typing as npt
 if TYPE_CHECKING:
     from distributed import Client, Future
 
-__all__ = ["BUCKET_ROWS", "SAMPLE", "owners", "run_buckets", "sample", "splitters"]
+__all__ = ["BUCKET_ROWS", "SAMPLE", "by_bucket", "owners", "run_buckets", "sample", "splitters"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -62,6 +62,27 @@ def splitters(samples: Sequence[FloatArray], n_rows: int) -> FloatArray:
     if pooled.size == 0 or n_buckets == 1:
         return np.empty(0)
     out: FloatArray = np.unique(np.quantile(pooled, np.arange(1, n_buckets) / n_buckets))
+    return out
+
+
+def by_bucket(
+    cuts: FloatArray, values: FloatArray, *columns: npt.NDArray[Any] | None
+) -> dict[int, tuple[Any, ...]]:
+    """A partition's rows cut by the bucket of ``values``: ``(values, *columns)`` per bucket.
+
+    A column that is None stays None in every bucket; buckets without rows are absent.
+
+    Examples
+    --------
+    >>> parts = by_bucket(np.array([1.5]), np.array([2.0, 1.0, 3.0]), np.array([0, 1, 2]), None)
+    >>> {k: (v.tolist(), c.tolist(), w) for k, (v, c, w) in parts.items()}
+    {0: ([1.0], [1], None), 1: ([2.0, 3.0], [0, 2], None)}
+    """
+    bucket = np.searchsorted(cuts, values, side="right")
+    out = {}
+    for k in np.unique(bucket).tolist():
+        sel = bucket == k
+        out[k] = (values[sel], *(None if c is None else c[sel] for c in columns))
     return out
 
 

@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from seawall.distributed._buckets import owners, run_buckets, sample, splitters
+from seawall.distributed._buckets import by_bucket, owners, run_buckets, sample, splitters
 from seawall.distributed._files import check_columns, read_columns
 from seawall.distributed._reduce import map_parts, staged
 from seawall.exceptions import DataValidationError
@@ -56,7 +56,6 @@ _FIT = "DisparateImpactRemover.fit"
 class _Scanned:
     """One partition's part of the fit (small: no rows)."""
 
-    rows: int
     combos: pd.DataFrame  # its distinct combinations of sensitive values
     labels: tuple[str, ...]  # their group labels, in the partition's own code order
     present: list[IntArray]  # per numeric feature: non-missing values per local group
@@ -67,10 +66,6 @@ class _Scanned:
 
 def in_partition(path: str, exc: DataValidationError) -> DataValidationError:
     return DataValidationError(f"{exc} (in the partition {Path(path).name})")
-
-
-def _features(frame: pd.DataFrame, j: int, name: str, caller: str) -> FloatArray:
-    return floats(frame.iloc[:, j], name, caller)
 
 
 def _scan(
@@ -85,7 +80,7 @@ def _scan(
         encoder, codes = GroupEncoder.fit(groups, len(frame), _FIT)
         present, samples = [], []
         for f, j in enumerate(layout.numeric):
-            x = _features(frame, j, layout.names[j], _FIT)
+            x = floats(frame.iloc[:, j], layout.names[j], _FIT)
             ok = ~np.isnan(x)
             present.append(np.bincount(codes[ok], minlength=encoder.n_groups))
             samples.append(sample(x[ok], [index, f]))
@@ -97,7 +92,7 @@ def _scan(
         categories.append(cats)
         counts.append(cat_counts)
     combos = groups.drop_duplicates(ignore_index=True)
-    return _Scanned(len(frame), combos, encoder.labels, present, samples, categories, counts)
+    return _Scanned(combos, encoder.labels, present, samples, categories, counts)
 
 
 def _split(
@@ -105,16 +100,10 @@ def _split(
 ) -> Slices:
     """A partition's non-missing values of one feature, with their groups, by bucket."""
     table = read_columns(path, [*sensitive, feature], "the repair")
-    x = _features(table.select([feature]).to_pandas(), 0, feature, _FIT)
+    x = floats(table.select([feature]).to_pandas().iloc[:, 0], feature, _FIT)
     codes = encoder.encode(table.select(sensitive).to_pandas(), table.num_rows, _FIT)
     ok = ~np.isnan(x)
-    x, codes = x[ok], codes[ok]
-    bucket = np.searchsorted(cuts, x, side="right")
-    out = {}
-    for k in np.unique(bucket).tolist():
-        sel = bucket == k
-        out[k] = (x[sel], codes[sel].astype(np.int32))
-    return out
+    return by_bucket(cuts, x[ok], codes[ok].astype(np.int32))
 
 
 def _sizes(parts: Slices, n_buckets: int, n_groups: int) -> IntArray:

@@ -37,7 +37,7 @@ import numpy.typing as npt
 from seawall._groups import to_group_columns
 from seawall._validation import to_float, to_weights
 from seawall.audit._audit import label_codes
-from seawall.distributed._buckets import owners, run_buckets, sample, splitters
+from seawall.distributed._buckets import by_bucket, owners, run_buckets, sample, splitters
 from seawall.distributed._files import read_columns
 from seawall.distributed._reduce import map_parts, map_reduce
 from seawall.exceptions import DataValidationError, SeawallWarning
@@ -124,12 +124,7 @@ def _split(
 ) -> dict[int, Rows]:
     """A partition's rows, by bucket of their score."""
     s, y, w, cell = _rows(path, spec, score, keys)
-    bucket = np.searchsorted(cuts, s, side="right")
-    out = {}
-    for k in np.unique(bucket).tolist():
-        sel = bucket == k
-        out[k] = (s[sel], y[sel], None if w is None else w[sel], cell[sel])
-    return out
+    return by_bucket(cuts, s, y, w, cell)
 
 
 Rows = tuple[FloatArray, npt.NDArray[np.int8], FloatArray | None, IntArray]
