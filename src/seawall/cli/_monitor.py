@@ -264,9 +264,10 @@ def windows_command(
             )
         ctx = click.get_current_context()
         named = [
-            f"--{n.replace('_cols', '').replace('_', '-')}"
-            for n in _LOG_COLUMNS
-            if ctx.get_parameter_source(n) is not click.core.ParameterSource.DEFAULT
+            p.opts[0]
+            for p in ctx.command.params
+            if p.name in _LOG_COLUMNS
+            and ctx.get_parameter_source(p.name) is not click.core.ParameterSource.DEFAULT
         ]
         if named:
             raise UserError(

@@ -153,20 +153,42 @@ def _knots(
         [client.submit(_sizes, f, n_b, n_groups, pure=False) for f in split]
     )
     counts = np.sum(sizes, axis=0)  # (n_buckets, n_groups)
-    wanted = []
-    for c in [*counts.T, counts.sum(axis=1)]:  # each group's values, then all of them
-        pos, lo, hi = knot_ranks(int(c.sum()), k)
-        ranks = np.unique(np.concatenate([lo, hi]))
-        starts = np.r_[0, np.cumsum(c)]
-        wanted.append((pos, lo, hi, ranks, starts, owners(starts, ranks)))
-    args = [([w[3][w[5] == b] - w[4][b] for w in wanted],) for b in range(n_b)]
+    # Each group's values, then all of them: the ranks their knots need, and where.
+    wanted = [_Wanted.of(c, k) for c in [*counts.T, counts.sum(axis=1)]]
+    args = [([w.local(b) for w in wanted],) for b in range(n_b)]
     results = run_buckets(client, split, n_b, _order_statistics, args)
-    knots = []
-    for g, (pos, lo, hi, ranks, _, _) in enumerate(wanted):
-        values = np.concatenate([r[g] for r in results])  # ranks ascend, so do buckets
-        at_lo = values[np.searchsorted(ranks, lo)]
-        knots.append(knots_between(pos, at_lo, values[np.searchsorted(ranks, hi)]))
+    knots = [w.knots(np.concatenate([r[g] for r in results])) for g, w in enumerate(wanted)]
     return np.array(knots[:-1]).reshape(n_groups, k), knots[-1]
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """The order statistics one group's knots need, and the bucket each lies in."""
+
+    pos: FloatArray  # each knot's fractional rank
+    lo: IntArray  # the ranks on either side of it
+    hi: IntArray
+    ranks: IntArray  # the distinct ranks needed, ascending
+    starts: IntArray  # the group's first rank in each bucket
+    owner: IntArray  # the bucket of each needed rank
+
+    @classmethod
+    def of(cls, per_bucket: IntArray, k: int) -> _Wanted:
+        """From the group's values per bucket and the number of knots."""
+        pos, lo, hi = knot_ranks(int(per_bucket.sum()), k)
+        ranks = np.unique(np.concatenate([lo, hi]))
+        starts = np.r_[0, np.cumsum(per_bucket)]
+        return cls(pos, lo, hi, ranks, starts, owners(starts, ranks))
+
+    def local(self, b: int) -> IntArray:
+        """The needed ranks that bucket ``b`` holds, counted from its first value."""
+        out: IntArray = self.ranks[self.owner == b] - self.starts[b]
+        return out
+
+    def knots(self, values: FloatArray) -> FloatArray:
+        """The knots, from the values at ``ranks`` (gathered bucket by bucket: ascending)."""
+        at_lo = values[np.searchsorted(self.ranks, self.lo)]
+        return knots_between(self.pos, at_lo, values[np.searchsorted(self.ranks, self.hi)])
 
 
 def _layout(

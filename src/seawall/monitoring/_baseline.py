@@ -157,7 +157,7 @@ def huber_kappa(clip: float) -> float:
     return (1 - 2 * tail) - 2 * clip * pdf + 2 * clip * clip * tail
 
 
-def _unshrunk(D: FloatArray, seen: IntArray, X: FloatArray) -> FloatArray:
+def _noise_residuals(D: FloatArray, seen: IntArray, X: FloatArray) -> FloatArray:
     """Residuals from seasonal slots fitted on the same steps, without those that are zero.
 
     A slot fitted on one value has a residual of exactly 0 there: it says
@@ -176,7 +176,7 @@ def _unshrunk(D: FloatArray, seen: IntArray, X: FloatArray) -> FloatArray:
     >>> D = np.array([[0.0, 0.5, -0.5, 0.0], [0.0, 0.0, 0.0, 0.0]])
     >>> seen = np.array([[1, 2, 2, 1], [1, 1, 1, 1]])
     >>> X = np.array([[1.0, 2.0, 3.0, 4.0], [1.0, 3.0, 1.0, 3.0]])
-    >>> _unshrunk(D, seen, X).round(3).tolist()
+    >>> _noise_residuals(D, seen, X).round(3).tolist()
     [[nan, 0.5, -0.5, nan], [1.414, -1.414, 1.414, nan]]
     """
     out = np.where(seen >= 2, D, np.nan)
@@ -235,7 +235,7 @@ def initial_state(X: FloatArray, periods: IntArray) -> BaselineState:
             season[rows, :p] = med
             D = D - shift[:, None] - np.tile(med, n_cycles)[:, :n_init]
             seen = np.tile((~np.isnan(cycles)).sum(axis=2), n_cycles)[:, :n_init]
-            D = _unshrunk(D, seen, X[rows])
+            D = _noise_residuals(D, seen, X[rows])
         scale[rows] = MAD_TO_SIGMA * row_median(np.abs(D - row_median(D)[:, None]))
         # Many equal values (counts that are mostly 0) make the MAD 0: fall back to
         # the mean absolute deviation, a Gaussian sigma after the sqrt(pi/2) factor.
